@@ -79,6 +79,15 @@ CLEVERBRIDGE_CONNECT_TIMEOUT = env_float("CLEVERBRIDGE_CONNECT_TIMEOUT", 5.0)
 CLEVERBRIDGE_READ_TIMEOUT = env_float("CLEVERBRIDGE_READ_TIMEOUT", 20.0)
 CLEVERBRIDGE_MAX_TRIES = env_int("CLEVERBRIDGE_MAX_TRIES", 3)
 
+# Customer sign-in: emailed links, portal links from the vendor's product, idle sessions.
+SIGN_IN_LINK_MINUTES = env_int("SIGN_IN_LINK_MINUTES", 15)
+PORTAL_LINK_MINUTES = env_int("PORTAL_LINK_MINUTES", 5)
+PORTAL_RETURN_HOSTS = env.list("PORTAL_RETURN_HOSTS", default=["localhost", "127.0.0.1", "example.com"] if DEBUG else [])
+CUSTOMER_IDLE_MINUTES = env_int("CUSTOMER_IDLE_MINUTES", 30)
+
+# Changes: how long a quote may be consented to, and the consent text's version.
+QUOTE_VALID_MINUTES = env_int("QUOTE_VALID_MINUTES", 15)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -163,6 +172,8 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="selfservice@localhost")
 
+SESSION_COOKIE_AGE = CUSTOMER_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = not DEBUG

@@ -1,9 +1,5 @@
-from django.urls import path
-
-from subscriptions import views
+from subscriptions import urls_account, urls_changes
 
 app_name = "subscriptions"
 
-urlpatterns = [
-    path("", views.home, name="home"),
-]
+urlpatterns = [*urls_account.urlpatterns, *urls_changes.urlpatterns]

@@ -1,0 +1,1 @@
+from subscriptions.admin import changes, customers  # noqa: F401
