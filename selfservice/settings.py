@@ -82,7 +82,9 @@ CLEVERBRIDGE_MAX_TRIES = env_int("CLEVERBRIDGE_MAX_TRIES", 3)
 # Customer sign-in: emailed links, portal links from the vendor's product, idle sessions.
 SIGN_IN_LINK_MINUTES = env_int("SIGN_IN_LINK_MINUTES", 15)
 PORTAL_LINK_MINUTES = env_int("PORTAL_LINK_MINUTES", 5)
-PORTAL_RETURN_HOSTS = env.list("PORTAL_RETURN_HOSTS", default=["localhost", "127.0.0.1", "example.com"] if DEBUG else [])
+PORTAL_RETURN_HOSTS = env.list(
+    "PORTAL_RETURN_HOSTS", default=["localhost", "127.0.0.1", "example.com"] if DEBUG else []
+)
 CUSTOMER_IDLE_MINUTES = env_int("CUSTOMER_IDLE_MINUTES", 30)
 
 # Changes: how long a quote may be consented to, and the consent text's version.

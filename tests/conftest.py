@@ -55,3 +55,35 @@ def _in_process_vendor(monkeypatch):
     except ImportError:
         return
     monkeypatch.setattr(cleverbridge, "make_transport", InProcessTransport)
+
+
+# CI names the suites it expects (REQUIRE_SUITES=postgres,browser): each must run, pass and never be skipped.
+_suite_outcomes: dict[str, list[str]] = {}
+
+
+def _required_suites() -> list[str]:
+    import os
+
+    return [name.strip() for name in os.environ.get("REQUIRE_SUITES", "").split(",") if name.strip()]
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        for suite in _required_suites():
+            if suite in report.keywords:
+                _suite_outcomes.setdefault(suite, []).append(report.outcome)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    problems = []
+    for suite in _required_suites():
+        outcomes = _suite_outcomes.get(suite, [])
+        if not outcomes:
+            problems.append(f"required suite '{suite}' ran no test")
+        elif "skipped" in outcomes:
+            problems.append(f"required suite '{suite}' had {outcomes.count('skipped')} skipped test(s)")
+    if problems:
+        import sys
+
+        print("\n" + "\n".join(f"REQUIRE_SUITES: {p}" for p in problems), file=sys.stderr)
+        session.exitstatus = 1
