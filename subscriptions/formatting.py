@@ -1,0 +1,65 @@
+"""Money, dates and statuses for people: one implementation for pages, e-mails and the admin.
+
+Babel does the locale work; we never build "1.234,56" by hand. Dates are written with the
+month's name so "05/06" cannot be misread.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date as babel_format_date
+from babel.numbers import format_currency
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import to_locale
+
+__all__ = ["babel_locale", "format_date", "format_money", "status_label"]
+
+DATE_PATTERNS = {"en": "d MMMM y", "de": "d. MMMM y"}
+"""Day, month name, year: unambiguous. Other languages use Babel's "long" format."""
+
+STATUS_LABELS = {
+    1: _("Active"),
+    2: _("Deactivated"),
+    3: _("Finished"),
+    4: _("Grace period"),
+    5: _("On hold"),
+    6: _("New"),
+    7: _("Handled by client"),
+    8: _("Awaiting new order"),
+}
+
+
+def babel_locale(locale: str | None = None) -> Locale:
+    """A Babel locale from a Django language code ("de", "en-us") or locale ("de_DE"); default: the active one."""
+    code = to_locale(locale or translation.get_language() or "en")
+    try:
+        return Locale.parse(code)
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en")
+
+
+def format_money(amount: Decimal | int | str, currency: str, locale: str | None = None) -> str:
+    """`format_money(Decimal("1159.89"), "USD", "de")` → "1.159,89 $"; "en" → "$1,159.89"."""
+    return format_currency(Decimal(amount), currency, locale=babel_locale(locale))
+
+
+def format_date(value: date | datetime | None, locale: str | None = None) -> str:
+    """`format_date(datetime(2026, 5, 23, ...), "en")` → "23 May 2026"; "de" → "23. Mai 2026"."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        value = value.date()
+    loc = babel_locale(locale)
+    return babel_format_date(value, format=DATE_PATTERNS.get(loc.language, "long"), locale=loc)
+
+
+def status_label(status: int) -> str:
+    """The vendor's status number in words, translatable."""
+    label = STATUS_LABELS.get(status)
+    return str(label) if label is not None else str(_("Unknown status ({status})")).format(status=status)

@@ -1,0 +1,55 @@
+"""The portal-session API for the vendor's own product (as Stripe's billing-portal sessions)."""
+
+import json
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from subscriptions import signin
+from subscriptions.cleverbridge import CleverbridgeError, Rejected, get_client
+from subscriptions.models import PortalKey
+
+
+def _error(status: int, message: str) -> JsonResponse:
+    response = JsonResponse({"error": message}, status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="portal-sessions"'
+    return response
+
+
+@csrf_exempt
+@require_POST
+def portal_sessions(request: HttpRequest) -> JsonResponse:
+    """`POST {"customer_id": ..., "return_url": ...}` with `Authorization: Bearer <key>` → `{"url", "expires_at"}`."""
+    scheme, _, raw_key = request.headers.get("Authorization", "").partition(" ")
+    key = PortalKey.find_active(raw_key.strip()) if scheme.lower() == "bearer" else None
+    if key is None:
+        return _error(401, "missing, unknown or revoked API key")
+    try:
+        body = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return _error(400, "the body must be JSON")
+    if not isinstance(body, dict):
+        return _error(400, "the body must be a JSON object")
+    customer_id = body.get("customer_id")
+    if isinstance(customer_id, str) and customer_id.isdigit():
+        customer_id = int(customer_id)
+    if not isinstance(customer_id, int) or isinstance(customer_id, bool) or customer_id <= 0:
+        return _error(400, "customer_id must be the vendor's CustomerId (a positive integer)")
+    return_url = body.get("return_url")
+    if not isinstance(return_url, str) or not signin.portal_return_url_allowed(return_url):
+        return _error(400, "return_url must be an http(s) URL on an allowed host")
+    try:
+        with get_client() as client:
+            known = client.get_subscriptions_for_customer(customer_id=customer_id)
+    except Rejected as exc:
+        if exc.status != 404:
+            return _error(502, "the subscription service refused the lookup")
+        known = []
+    except CleverbridgeError:
+        return _error(503, "the subscription service is unavailable; try again")
+    if not known:
+        return _error(404, "no subscriptions for this customer")
+    session = signin.portal_session_create(key=key, customer_id=customer_id, return_url=return_url)
+    return JsonResponse({"url": session.url, "expires_at": session.expires_at.isoformat()}, status=201)
