@@ -764,9 +764,14 @@ class CleverbridgeClient:
         )
 
 
+def http_transport() -> httpx.BaseTransport:
+    """Plain HTTP(S) with no transport-level retries: retrying is decided in CleverbridgeClient."""
+    return httpx.HTTPTransport(retries=0)
+
+
 def make_transport() -> httpx.BaseTransport | None:
-    """The transport for real HTTP (tests replace this to route calls to the in-process sandbox)."""
-    return httpx.HTTPTransport()
+    """The transport get_client() uses; tests replace it to route calls to the in-process sandbox."""
+    return http_transport()
 
 
 def get_client() -> CleverbridgeClient:
