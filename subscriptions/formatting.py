@@ -14,9 +14,17 @@ from babel.dates import format_date as babel_format_date
 from babel.numbers import format_currency
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import to_locale
+from django.utils.translation import ngettext, to_locale
 
-__all__ = ["babel_locale", "format_date", "format_money", "status_label"]
+__all__ = [
+    "babel_locale",
+    "billing_interval_label",
+    "format_date",
+    "format_money",
+    "format_month",
+    "renewal_type_label",
+    "status_label",
+]
 
 DATE_PATTERNS = {"en": "d MMMM y", "de": "d. MMMM y"}
 """Day, month name, year: unambiguous. Other languages use Babel's "long" format."""
@@ -63,3 +71,30 @@ def status_label(status: int) -> str:
     """The vendor's status number in words, translatable."""
     label = STATUS_LABELS.get(status)
     return str(label) if label is not None else str(_("Unknown status ({status})")).format(status=status)
+
+
+def format_month(year: int | None, month: int | None, locale: str | None = None) -> str:
+    """A card's expiry month: "December 2027" ("Dezember 2027")."""
+    if not year or not month:
+        return ""
+    return babel_format_date(date(year, month, 1), format="MMMM y", locale=babel_locale(locale))
+
+
+RENEWAL_TYPE_LABELS = {"Automatic": _("Automatic"), "Manual": _("Manual")}
+
+
+def renewal_type_label(renewal_type: str) -> str:
+    return str(RENEWAL_TYPE_LABELS.get(renewal_type, renewal_type))
+
+
+def billing_interval_label(months: int, days: int) -> str:
+    """"Monthly", "Yearly", "Every 3 months", "Every 14 days"."""
+    if months and not days:
+        if months == 1:
+            return str(_("Monthly"))
+        if months == 12:
+            return str(_("Yearly"))
+        return ngettext("Every %(n)d month", "Every %(n)d months", months) % {"n": months}
+    if days and not months:
+        return ngettext("Every %(n)d day", "Every %(n)d days", days) % {"n": days}
+    return ""

@@ -49,9 +49,17 @@ class PortalKey(models.Model):
     @classmethod
     def issue(cls, name: str) -> tuple["PortalKey", str]:
         """Create a key; the raw key is returned this once and never stored."""
-        raw = "pk_" + secrets.token_urlsafe(32)
-        key = cls.objects.create(name=name, prefix=raw[:10], key_hash=token_hash(raw))
+        key = cls(name=name)
+        raw = key.set_new_key()
+        key.save()
         return key, raw
+
+    def set_new_key(self) -> str:
+        """Give this (unsaved) key a fresh secret; returns the raw key, of which only the hash is kept."""
+        raw = "pk_" + secrets.token_urlsafe(32)
+        self.prefix = raw[:10]
+        self.key_hash = token_hash(raw)
+        return raw
 
     @classmethod
     def find_active(cls, raw: str) -> "PortalKey | None":

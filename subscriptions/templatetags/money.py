@@ -2,7 +2,14 @@
 
 from django import template
 
-from subscriptions.formatting import format_date, format_money, status_label
+from subscriptions.formatting import (
+    billing_interval_label,
+    format_date,
+    format_money,
+    format_month,
+    renewal_type_label,
+    status_label,
+)
 
 register = template.Library()
 
@@ -25,3 +32,21 @@ def longdate(value) -> str:
 @register.filter
 def status(value) -> str:
     return status_label(value)
+
+
+@register.filter
+def renewal_type(value) -> str:
+    return renewal_type_label(value)
+
+
+@register.filter
+def card_expiry(payment) -> str:
+    """A `PaymentInfo`'s expiry month in words."""
+    if payment is None:
+        return ""
+    return format_month(payment.expires_year, payment.expires_month)
+
+
+@register.simple_tag
+def billing_interval(subscription) -> str:
+    return billing_interval_label(subscription.interval_months, subscription.interval_days)
