@@ -764,6 +764,11 @@ class CleverbridgeClient:
         )
 
 
+def pause(seconds: float) -> None:
+    """How get_client()'s clients wait between tries; tests replace it so that they never sleep."""
+    time.sleep(seconds)
+
+
 def http_transport() -> httpx.BaseTransport:
     """Plain HTTP(S) with no transport-level retries: retrying is decided in CleverbridgeClient."""
     return httpx.HTTPTransport(retries=0)
@@ -795,4 +800,5 @@ def get_client() -> CleverbridgeClient:
         ),
         max_tries=settings.CLEVERBRIDGE_MAX_TRIES,
         transport=make_transport(),
+        sleep=pause,
     )
