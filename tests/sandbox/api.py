@@ -36,7 +36,9 @@ class SandboxAPI:
         )
 
     def subscription(self, subscription_id: int | str) -> dict[str, Any]:
-        response = self.get("getsubscription", subscriptionId=f"S{subscription_id}")
+        """getsubscription; an int id is sent as the guides do (`S68574751`), a string as given."""
+        sent = f"S{subscription_id}" if isinstance(subscription_id, int) else subscription_id
+        response = self.get("getsubscription", subscriptionId=sent)
         assert response.status_code == 200, response.content
         return body_of(response)["Subscription"]
 
