@@ -1,9 +1,12 @@
 """The client over real HTTP against the sandbox in a live server: real sockets, real timeouts."""
 
 import socket
+import threading
 
 import pytest
+from django.core.signals import request_finished
 
+from sandbox import views as sandbox_views
 from subscriptions import cleverbridge
 from subscriptions.cleverbridge import IncreaseQuantity, OutcomeUnknown
 from tests.client.sandbox_control import GUIDE_NOW, SUBSCRIPTION_ID, Sandbox
@@ -36,7 +39,31 @@ def test_read_preview_and_commit_over_http(sandbox):
     assert len(sandbox.charges()) == 1
 
 
-def test_commit_timing_out_after_being_applied_is_outcome_unknown(sandbox, settings):
+@pytest.fixture
+def stalled_request_finished(monkeypatch):
+    """An event set when the sandbox's stalled request has fully finished on the server.
+
+    Waiting for it keeps the server thread from touching the database after the test has ended.
+    """
+    stall_over = threading.Event()
+    finished = threading.Event()
+    real_sleep = sandbox_views.sleep
+
+    def sleep_then_flag(seconds: float) -> None:
+        real_sleep(seconds)
+        stall_over.set()
+
+    def on_finished(**kwargs) -> None:
+        if stall_over.is_set():
+            finished.set()
+
+    monkeypatch.setattr(sandbox_views, "sleep", sleep_then_flag)
+    request_finished.connect(on_finished, weak=False)
+    yield finished
+    request_finished.disconnect(on_finished)
+
+
+def test_commit_timing_out_after_being_applied_is_outcome_unknown(sandbox, settings, stalled_request_finished):
     """The one real stall: the sandbox applies the change, then holds the answer past the read timeout."""
     settings.CLEVERBRIDGE_READ_TIMEOUT = 0.2
     sandbox.fault("apply_then_stall", delay_seconds=1.0)
@@ -48,6 +75,7 @@ def test_commit_timing_out_after_being_applied_is_outcome_unknown(sandbox, setti
     assert caught.value.exchange.request_body == ADD_15.request_body(preview=False)
     assert 150 <= caught.value.exchange.duration_ms < 1000
     assert len(sandbox.charges()) == 1
+    assert stalled_request_finished.wait(timeout=10)
 
 
 def test_nothing_listening_is_unavailable(settings, monkeypatch):
