@@ -27,6 +27,7 @@ CUSTOMER_SESSION_KEY = "customer_pk"
 __all__ = [
     "CUSTOMER_SESSION_KEY",
     "customer_required",
+    "customer_subscriptions",
     "load_subscription",
     "sign_in",
     "sign_out",
@@ -114,3 +115,17 @@ def load_subscription(request: HttpRequest, subscription_id: int, *, fresh: bool
     if subscription.customer_id != customer.vendor_id:
         raise Http404
     return subscription
+
+
+def customer_subscriptions(customer: Customer) -> list[Subscription]:
+    """Every subscription the vendor lists for `customer` (none when the vendor does not know them)."""
+    from subscriptions.cleverbridge import Rejected, get_client
+
+    try:
+        with get_client() as client:
+            found = client.get_subscriptions_for_customer(customer_id=customer.vendor_id)
+    except Rejected as exc:
+        if exc.status == 404:
+            return []
+        raise
+    return [subscription for subscription in found if subscription.customer_id == customer.vendor_id]

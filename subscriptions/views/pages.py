@@ -4,7 +4,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from subscriptions import access
-from subscriptions.cleverbridge import get_client
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -16,9 +15,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @access.customer_required
 def subscription_list(request: HttpRequest) -> HttpResponse:
     """Every subscription of the signed-in customer, newest first."""
-    with get_client() as client:
-        subscriptions = client.get_subscriptions_for_customer(customer_id=request.customer.vendor_id)
-    subscriptions = [s for s in subscriptions if s.customer_id == request.customer.vendor_id]
+    subscriptions = access.customer_subscriptions(request.customer)
     subscriptions.sort(key=lambda s: (not s.is_active, -s.start.timestamp()))
     return render(request, "subscriptions/list.html", {"subscriptions": subscriptions})
 

@@ -144,4 +144,5 @@ def test_the_admin_shows_a_new_key_once(admin_client):
     message = next(str(m) for m in response.context["messages"])
     raw = message.split(" is ", 1)[1].split(" ", 1)[0]
     assert PortalKey.find_active(raw) == PortalKey.objects.get()
-    assert raw not in admin_client.get(f"/admin/subscriptions/portalkey/{PortalKey.objects.get().pk}/change/").content.decode()
+    change_page = admin_client.get(f"/admin/subscriptions/portalkey/{PortalKey.objects.get().pk}/change/")
+    assert raw not in change_page.content.decode()

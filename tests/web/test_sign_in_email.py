@@ -128,7 +128,7 @@ def test_only_a_hash_of_the_token_is_stored(client, cast):
 
 
 def test_a_link_is_single_use_even_when_consumed_twice(cast):
-    link, raw = SignInLink.issue(kind=SignInLink.Kind.EMAIL, vendor_customer_id=BEN.vendor_id, minutes=15)
+    _link, raw = SignInLink.issue(kind=SignInLink.Kind.EMAIL, vendor_customer_id=BEN.vendor_id, minutes=15)
     first = SignInLink.consume(raw, kind=SignInLink.Kind.EMAIL)
     second = SignInLink.consume(raw, kind=SignInLink.Kind.EMAIL)
     assert first[1] == "ok"
