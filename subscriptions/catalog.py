@@ -1,0 +1,168 @@
+"""Which changes a subscription allows, from the catalog configured in the admin.
+
+`offers_for` is what the subscription page shows; `allowed_change` is what the services
+check a requested change against, so both always agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from subscriptions.models import AddOn, CatalogProduct, ChangeKind, CotermOffer
+
+if TYPE_CHECKING:
+    from subscriptions.cleverbridge import Subscription, SubscriptionItem
+
+__all__ = ["Offer", "offers_for"]
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One change the customer may start: what it does, on which item, within which limits."""
+
+    kind: str
+    subscription_id: int
+    label: str
+    description: str = ""
+    running_no: int | None = None
+    product_id: int | None = None
+    product_name: str = ""
+    current_quantity: int = 0
+    min_quantity: int = 1
+    max_quantity: int = 1
+    total_quantity: int | None = None
+    new_product_id: int | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}-{self.running_no or 0}-{self.new_product_id or self.product_id}"
+
+
+def _catalog(product_ids: set[int]) -> dict[int, CatalogProduct]:
+    products = CatalogProduct.objects.filter(vendor_product_id__in=product_ids).prefetch_related(
+        "coterm_offers", "addons"
+    )
+    return {product.vendor_product_id: product for product in products}
+
+
+def _changeable_items(subscription: Subscription) -> list[SubscriptionItem]:
+    return [item for item in subscription.current_items if item.is_active]
+
+
+def offers_for(subscription: Subscription) -> list[Offer]:
+    """Every change this subscription allows now; none when it is not active."""
+    if not subscription.is_active:
+        return []
+    items = _changeable_items(subscription)
+    catalog = _catalog({item.product_id for item in items})
+    held = {item.product_id for item in subscription.current_items}
+    offers: list[Offer] = []
+    addon_seen: set[int] = set()
+    for item in items:
+        product = catalog.get(item.product_id)
+        if product is None:
+            continue
+        name = item.product_name or product.name
+        if product.seats_offered:
+            room = product.max_total_seats - item.quantity
+            most = min(product.max_seats_per_change, room)
+            if most >= product.min_seats_per_change:
+                offers.append(
+                    Offer(
+                        kind=ChangeKind.INCREASE,
+                        subscription_id=subscription.id,
+                        label=f"Add seats to {name}",
+                        running_no=item.running_no,
+                        product_id=item.product_id,
+                        product_name=name,
+                        current_quantity=item.quantity,
+                        min_quantity=product.min_seats_per_change,
+                        max_quantity=most,
+                        new_product_id=item.product_id,
+                    )
+                )
+        for coterm in product.coterm_offers.all():
+            if not coterm.active:
+                continue
+            total = coterm.total_for(item.quantity)
+            if total is None:
+                continue
+            offers.append(
+                Offer(
+                    kind=ChangeKind.COTERM,
+                    subscription_id=subscription.id,
+                    label=coterm.label,
+                    description=coterm.description,
+                    running_no=item.running_no,
+                    product_id=item.product_id,
+                    product_name=name,
+                    current_quantity=item.quantity,
+                    min_quantity=coterm.add_seats,
+                    max_quantity=coterm.add_seats,
+                    total_quantity=total,
+                    new_product_id=coterm.target_product_id,
+                )
+            )
+        for addon in product.addons.all():
+            if not addon.active or addon.vendor_product_id in held or addon.vendor_product_id in addon_seen:
+                continue
+            addon_seen.add(addon.vendor_product_id)
+            offers.append(
+                Offer(
+                    kind=ChangeKind.ADDON,
+                    subscription_id=subscription.id,
+                    label=f"Add {addon.name}",
+                    description=addon.description,
+                    product_name=addon.name,
+                    min_quantity=addon.quantity,
+                    max_quantity=addon.quantity,
+                    total_quantity=addon.quantity,
+                    new_product_id=addon.vendor_product_id,
+                )
+            )
+    return offers
+
+
+def seat_limits(subscription: Subscription, running_no: int) -> Offer | None:
+    """The "add seats now" offer for one item, or None when it is not offered."""
+    return next(
+        (
+            offer
+            for offer in offers_for(subscription)
+            if offer.kind == ChangeKind.INCREASE and offer.running_no == running_no
+        ),
+        None,
+    )
+
+
+def coterm_offer(subscription: Subscription, running_no: int, *, new_product_id: int | None = None) -> Offer | None:
+    return next(
+        (
+            offer
+            for offer in offers_for(subscription)
+            if offer.kind == ChangeKind.COTERM
+            and offer.running_no == running_no
+            and (new_product_id is None or offer.new_product_id == new_product_id)
+        ),
+        None,
+    )
+
+
+def addon_offer(subscription: Subscription, product_id: int) -> Offer | None:
+    return next(
+        (
+            offer
+            for offer in offers_for(subscription)
+            if offer.kind == ChangeKind.ADDON and offer.new_product_id == product_id
+        ),
+        None,
+    )
+
+
+def addon_named(product_id: int) -> AddOn | None:
+    return AddOn.objects.filter(vendor_product_id=product_id).first()
+
+
+def coterm_named(offer_id: int) -> CotermOffer | None:
+    return CotermOffer.objects.filter(pk=offer_id).first()

@@ -1,0 +1,169 @@
+"""Pages of the change flows: preview a change, consent and commit, see the outcome, receipt and history.
+
+Each view parses input, calls one service and renders. With htmx the same templates answer with
+a named partial; without JavaScript the forms post normally and the views redirect.
+Fragments answer htmx with status 200 even for a problem, because htmx does not swap 4xx/5xx.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from subscriptions import services
+from subscriptions.access import customer_required, load_subscription
+from subscriptions.catalog import offers_for
+from subscriptions.cleverbridge import CleverbridgeError, Unavailable
+from subscriptions.forms import ChangeRequestForm, ConsentForm
+from subscriptions.models import Consent, Quote, QuoteState
+
+logger = logging.getLogger(__name__)
+
+
+def _ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _user_agent(request: HttpRequest) -> str:
+    return request.META.get("HTTP_USER_AGENT", "")
+
+
+def _customer_quote(request: HttpRequest, quote_id) -> Quote:
+    """The signed-in customer's quote, or 404 (a foreign quote looks like an unknown one)."""
+    return get_object_or_404(Quote, public_id=quote_id, customer=request.customer)
+
+
+def _quote_context(request: HttpRequest, quote: Quote, **extra) -> dict:
+    return {
+        "quote": quote,
+        "consent_text": services.consent_text(quote),
+        "payment_label": services.payment_label(quote),
+        "interval_phrase": services.interval_phrase(quote.interval_months, quote.interval_days),
+        "can_commit": quote.state == QuoteState.QUOTED and not quote.is_expired(),
+        **extra,
+    }
+
+
+@require_POST
+@customer_required
+def preview_create(request: HttpRequest, subscription_id: int) -> HttpResponse:
+    """Ask the vendor's price for a change and store it as a quote; nothing changes at the vendor."""
+    subscription = load_subscription(request, subscription_id)
+    form = ChangeRequestForm(request.POST)
+    if not form.is_valid():
+        problems = [str(error) for errors in form.errors.values() for error in errors]
+        return _preview_problem(request, subscription, " ".join(problems), status=400)
+    data = form.cleaned_data
+    try:
+        change = services.change_build(
+            subscription=subscription,
+            kind=data["kind"],
+            running_no=data.get("running_no"),
+            quantity=data.get("quantity"),
+            product_id=data.get("product_id"),
+        )
+        quote = services.quote_create(
+            customer=request.customer,
+            subscription=subscription,
+            change=change,
+            ip=_ip(request),
+            user_agent=_user_agent(request),
+        )
+    except services.ChangeNotAllowed as exc:
+        return _preview_problem(request, subscription, exc.message, status=400)
+    except CleverbridgeError as exc:
+        logger.warning("preview for S%s failed: %s", subscription.id, exc)
+        if isinstance(exc, Unavailable):
+            message = _(
+                "We could not get a price from the billing provider just now. Nothing was changed. "
+                "Please try again in a moment."
+            )
+        else:
+            message = _("The billing provider could not price this change: %(reason)s. Nothing was changed.") % {
+                "reason": exc.message
+            }
+        return _preview_problem(request, subscription, message, status=503 if isinstance(exc, Unavailable) else 400)
+    if request.htmx:
+        return render(request, "changes/quote.html#quote", _quote_context(request, quote))
+    return redirect("subscriptions:quote", quote_id=quote.public_id)
+
+
+def _preview_problem(request: HttpRequest, subscription, message: str, *, status: int) -> HttpResponse:
+    context = {"subscription": subscription, "message": message, "offers": offers_for(subscription)}
+    if request.htmx:
+        return render(request, "changes/preview_problem.html#problem", context)
+    return render(request, "changes/preview_problem.html", context, status=status)
+
+
+@require_GET
+@customer_required
+def quote_detail(request: HttpRequest, quote_id) -> HttpResponse:
+    quote = _customer_quote(request, quote_id)
+    return render(request, "changes/quote.html", _quote_context(request, quote))
+
+
+@require_POST
+@customer_required
+def quote_commit(request: HttpRequest, quote_id) -> HttpResponse:
+    """Consent and commit. Only the quote id (in the URL) and the consent box are read from the request."""
+    form = ConsentForm(request.POST)
+    consent_given = form.is_valid() and form.cleaned_data["consent"]
+    try:
+        outcome = services.quote_commit(
+            customer=request.customer,
+            quote_id=quote_id,
+            consent_given=consent_given,
+            ip=_ip(request),
+            user_agent=_user_agent(request),
+        )
+    except services.CommitRefused as exc:
+        quote = _customer_quote(request, quote_id)
+        context = _quote_context(request, quote, refusal=exc.message, refusal_code=exc.code)
+        if request.htmx:
+            return render(request, "changes/quote.html#quote", context)
+        status = 400 if exc.code == "consent_missing" else 409
+        return render(request, "changes/quote.html", context, status=status)
+
+    if outcome.reconsent_quote is not None:
+        new_quote = outcome.reconsent_quote
+        if request.htmx:
+            context = _quote_context(request, new_quote, reconsent_from=outcome.quote)
+            return render(request, "changes/quote.html#quote", context)
+        messages.warning(
+            request, _("The price changed since you agreed. Nothing was charged. Please review the new quote.")
+        )
+        return redirect("subscriptions:quote", quote_id=new_quote.public_id)
+
+    if request.htmx:
+        return render(request, "changes/receipt.html#outcome", _receipt_context(outcome.quote))
+    return redirect("subscriptions:receipt", quote_id=outcome.quote.public_id)
+
+
+def _receipt_context(quote: Quote) -> dict:
+    consent = Consent.objects.filter(quote=quote).first()
+    return {
+        "quote": quote,
+        "consent": consent,
+        "entries": list(quote.ledger_entries.order_by("created_at", "id")),
+        "payment_label": services.payment_label(quote),
+        "interval_phrase": services.interval_phrase(quote.interval_months, quote.interval_days),
+    }
+
+
+@require_GET
+@customer_required
+def receipt(request: HttpRequest, quote_id) -> HttpResponse:
+    quote = _customer_quote(request, quote_id)
+    return render(request, "changes/receipt.html", _receipt_context(quote))
+
+
+@require_GET
+@customer_required
+def history(request: HttpRequest) -> HttpResponse:
+    quotes = Quote.objects.filter(customer=request.customer).select_related("consent").order_by("-created_at", "-id")
+    return render(request, "changes/history.html", {"quotes": quotes})

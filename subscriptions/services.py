@@ -1,0 +1,712 @@
+"""Business actions on subscription changes: quote, consent and commit.
+
+Money moves here, so the order matters: lock, then check, then write; the consent is stored
+and the quote marked as committing in its own transaction before the vendor is called; a
+commit is sent at most once and its outcome is recorded whatever it is. Every state change
+writes its ledger entry in the same transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from subscriptions import catalog, ledger
+from subscriptions.cleverbridge import (
+    AddItem,
+    Change,
+    CleverbridgeError,
+    IncreaseQuantity,
+    OutcomeUnknown,
+    Rejected,
+    Unavailable,
+    UpdateItem,
+    VendorQuote,
+    get_client,
+)
+from subscriptions.formatting import format_date, format_money
+from subscriptions.models import ChangeKind, Consent, Customer, Quote, QuoteState
+
+if TYPE_CHECKING:
+    from subscriptions.cleverbridge import Subscription
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "CONSENT_TEXT_VERSION",
+    "ChangeNotAllowed",
+    "CommitOutcome",
+    "CommitRefused",
+    "change_build",
+    "consent_text",
+    "quote_commit",
+    "quote_create",
+]
+
+CONSENT_TEXT_VERSION = "2026-11-1"
+USER_AGENT_MAX = 1000
+
+
+class ChangeNotAllowed(Exception):
+    """The requested change is not offered for this subscription; `message` says why, for the customer."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class CommitRefused(Exception):
+    """The commit was refused before anything was written or sent. `code` is one of CODES."""
+
+    CODES = ("consent_missing", "expired", "used", "in_flight")
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class CommitOutcome:
+    """What became of a commit: the quote in its final state and, for re-consent, the new quote."""
+
+    quote: Quote
+    reconsent_quote: Quote | None = None
+
+    @property
+    def state(self) -> str:
+        return self.quote.state
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A change checked against the subscription and the catalog: what it does, in our words."""
+
+    kind: str
+    running_no: int | None
+    target: str
+    product_id: int | None
+    new_product_id: int
+    product_name: str
+    quantity_before: int
+    quantity_after: int
+    vendor_quantity: int
+
+
+# --- Building and checking a change ------------------------------------------------------------
+
+
+def change_build(
+    *,
+    subscription: Subscription,
+    kind: str,
+    running_no: int | None = None,
+    quantity: int | None = None,
+    product_id: int | None = None,
+) -> Change:
+    """The vendor change for what the customer asked, with every number taken from the catalog's offer.
+
+    For a co-term offer and an add-on the quantities come from the offer, never from the request.
+    """
+    if kind == ChangeKind.INCREASE:
+        if running_no is None or quantity is None:
+            raise ChangeNotAllowed(_("Say how many seats to add."))
+        if quantity < 1:
+            raise ChangeNotAllowed(_("Add at least one seat."))
+        return IncreaseQuantity(subscription_id=subscription.id, running_no=running_no, add_quantity=quantity)
+    if kind == ChangeKind.COTERM:
+        if running_no is None:
+            raise ChangeNotAllowed(_("Choose the item to add a seat to."))
+        offer = catalog.coterm_offer(subscription, running_no, new_product_id=product_id)
+        if offer is None or offer.total_quantity is None or offer.new_product_id is None:
+            raise ChangeNotAllowed(_("This offer is not available for this subscription."))
+        return UpdateItem(
+            subscription_id=subscription.id,
+            running_no=running_no,
+            product_id=offer.new_product_id,
+            total_quantity=offer.total_quantity,
+            update_action="Upgrade",
+        )
+    if kind == ChangeKind.ADDON:
+        if product_id is None:
+            raise ChangeNotAllowed(_("Choose a product to add."))
+        offer = catalog.addon_offer(subscription, product_id)
+        if offer is None:
+            raise ChangeNotAllowed(_("This product cannot be added to this subscription."))
+        return AddItem(subscription_id=subscription.id, product_id=product_id, quantity=offer.total_quantity or 1)
+    raise ChangeNotAllowed(_("Unknown kind of change."))
+
+
+def _plan(subscription: Subscription, change: Change) -> _Plan:
+    """Check `change` against the subscription as the vendor has it now and the catalog; raise ChangeNotAllowed."""
+    if change.subscription_id != subscription.id:
+        raise ChangeNotAllowed(_("The change is for another subscription."))
+    if not subscription.is_active:
+        raise ChangeNotAllowed(_("Only active subscriptions can be changed."))
+
+    if isinstance(change, IncreaseQuantity | UpdateItem):
+        item = subscription.item(change.running_no)
+        if item is None:
+            raise ChangeNotAllowed(_("This subscription has no such item."))
+        if not item.is_current or not item.is_active:
+            raise ChangeNotAllowed(_("This item is not active and cannot be changed."))
+
+    if isinstance(change, IncreaseQuantity):
+        offer = catalog.seat_limits(subscription, change.running_no)
+        if offer is None:
+            raise ChangeNotAllowed(_("Seats cannot be added to this item here."))
+        if not offer.min_quantity <= change.add_quantity <= offer.max_quantity:
+            raise ChangeNotAllowed(
+                _("You can add between %(min)d and %(max)d seats at a time.")
+                % {"min": offer.min_quantity, "max": offer.max_quantity}
+            )
+        return _Plan(
+            kind=ChangeKind.INCREASE,
+            running_no=item.running_no,
+            target=f"item:{item.running_no}",
+            product_id=item.product_id,
+            new_product_id=item.product_id,
+            product_name=item.product_name or offer.product_name,
+            quantity_before=item.quantity,
+            quantity_after=item.quantity + change.add_quantity,
+            vendor_quantity=change.add_quantity,
+        )
+
+    if isinstance(change, UpdateItem):
+        offer = catalog.coterm_offer(subscription, change.running_no, new_product_id=change.product_id)
+        if (
+            offer is None
+            or offer.total_quantity != change.total_quantity
+            or change.update_action != "Upgrade"
+            or change.total_quantity <= item.quantity
+        ):
+            raise ChangeNotAllowed(_("This offer is not available for this subscription."))
+        return _Plan(
+            kind=ChangeKind.COTERM,
+            running_no=item.running_no,
+            target=f"item:{item.running_no}",
+            product_id=item.product_id,
+            new_product_id=change.product_id,
+            product_name=item.product_name or offer.product_name,
+            quantity_before=item.quantity,
+            quantity_after=change.total_quantity,
+            vendor_quantity=change.total_quantity,
+        )
+
+    if isinstance(change, AddItem):
+        offer = catalog.addon_offer(subscription, change.product_id)
+        if offer is None or change.quantity != offer.total_quantity:
+            raise ChangeNotAllowed(_("This product cannot be added to this subscription."))
+        return _Plan(
+            kind=ChangeKind.ADDON,
+            running_no=None,
+            target=f"addon:{change.product_id}",
+            product_id=None,
+            new_product_id=change.product_id,
+            product_name=offer.product_name,
+            quantity_before=0,
+            quantity_after=change.quantity,
+            vendor_quantity=change.quantity,
+        )
+
+    raise ChangeNotAllowed(_("Unknown kind of change."))
+
+
+def _change_of(quote: Quote) -> Change:
+    """The vendor change a stored quote stands for, rebuilt from the quote alone."""
+    if quote.kind == ChangeKind.INCREASE:
+        return IncreaseQuantity(
+            subscription_id=quote.subscription_id, running_no=quote.running_no, add_quantity=quote.vendor_quantity
+        )
+    if quote.kind == ChangeKind.COTERM:
+        return UpdateItem(
+            subscription_id=quote.subscription_id,
+            running_no=quote.running_no,
+            product_id=quote.new_product_id,
+            total_quantity=quote.vendor_quantity,
+            update_action="Upgrade",
+        )
+    return AddItem(
+        subscription_id=quote.subscription_id, product_id=quote.new_product_id, quantity=quote.vendor_quantity
+    )
+
+
+def _intended_change(subscription: Subscription, quote: Quote) -> Change:
+    """The same intent as `quote` against the subscription as it is now (a co-term total follows the offer)."""
+    if quote.kind == ChangeKind.COTERM:
+        return change_build(
+            subscription=subscription,
+            kind=ChangeKind.COTERM,
+            running_no=quote.running_no,
+            product_id=quote.new_product_id,
+        )
+    return _change_of(quote)
+
+
+def _in_flight(subscription_id: int, target: str) -> Quote | None:
+    return (
+        Quote.objects.filter(
+            subscription_id=subscription_id,
+            target=target,
+            state__in=[QuoteState.COMMITTING, QuoteState.OUTCOME_UNKNOWN],
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+# --- Quotes -----------------------------------------------------------------------------------
+
+
+def quote_create(
+    *,
+    customer: Customer,
+    subscription: Subscription,
+    change: Change,
+    ip: str | None,
+    user_agent: str,
+) -> Quote:
+    """Check the change, ask the vendor for its price (nothing changes there) and store the quote.
+
+    Raises ChangeNotAllowed, or CleverbridgeError when the vendor cannot give a price (then nothing is stored).
+    """
+    if subscription.customer_id != customer.vendor_id:
+        raise Http404
+    plan = _plan(subscription, change)
+    if _in_flight(subscription.id, plan.target) is not None:
+        raise ChangeNotAllowed(
+            _("We are still confirming an earlier change to this item. Please wait until it is resolved.")
+        )
+    vendor_quote = get_client().preview(change)
+    with transaction.atomic():
+        quote = _store_quote(
+            customer=customer, subscription=subscription, plan=plan, change=change, vendor_quote=vendor_quote
+        )
+        ledger.record(
+            action="change.quoted",
+            quote=quote,
+            customer=customer,
+            ip=ip,
+            data={
+                **ledger.quote_data(quote),
+                "user_agent": user_agent[:USER_AGENT_MAX],
+                "vendor": ledger.exchange_data(vendor_quote.exchange),
+            },
+        )
+    return quote
+
+
+def _store_quote(
+    *, customer: Customer, subscription: Subscription, plan: _Plan, change: Change, vendor_quote: VendorQuote
+) -> Quote:
+    now = timezone.now()
+    payment = subscription.payment
+    return Quote.objects.create(
+        customer=customer,
+        subscription_id=subscription.id,
+        kind=plan.kind,
+        running_no=plan.running_no,
+        target=plan.target,
+        product_id=plan.product_id,
+        new_product_id=plan.new_product_id,
+        product_name=plan.product_name,
+        quantity_before=plan.quantity_before,
+        quantity_after=plan.quantity_after,
+        vendor_quantity=plan.vendor_quantity,
+        preview_request=change.request_body(preview=True),
+        commit_request=change.request_body(preview=False),
+        preview_response=vendor_quote.exchange.response_text,
+        currency=vendor_quote.currency or subscription.currency,
+        charge_now_gross=vendor_quote.charge_now.gross,
+        charge_now_net=vendor_quote.charge_now.net,
+        charge_now_vat=vendor_quote.charge_now.vat,
+        next_billing_gross=vendor_quote.next_billing.gross,
+        next_billing_net=vendor_quote.next_billing.net,
+        next_billing_vat=vendor_quote.next_billing.vat,
+        next_renewal_gross=vendor_quote.next_renewal.gross,
+        next_renewal_net=vendor_quote.next_renewal.net,
+        next_renewal_vat=vendor_quote.next_renewal.vat,
+        remaining_from=now,
+        next_billing_date=subscription.next_billing_date,
+        interval_months=subscription.interval_months,
+        interval_days=subscription.interval_days,
+        payment_type=payment.type if payment else "",
+        payment_type_id=payment.type_id if payment else "",
+        payment_last_four=payment.last_four if payment else "",
+        created_at=now,
+        state_changed_at=now,
+        expires_at=now + timedelta(minutes=settings.QUOTE_VALID_MINUTES),
+    )
+
+
+# --- Consent text -----------------------------------------------------------------------------
+
+
+def payment_label(quote: Quote) -> str:
+    if quote.payment_type and quote.payment_last_four:
+        return _("%(type)s ending in %(last_four)s") % {
+            "type": quote.payment_type,
+            "last_four": quote.payment_last_four,
+        }
+    if quote.payment_type:
+        return quote.payment_type
+    return _("the payment method on file")
+
+
+def interval_phrase(months: int, days: int) -> str:
+    """ "per month", "per year", "every 3 months", "every 14 days"."""
+    if months == 1 and not days:
+        return _("per month")
+    if months == 12 and not days:
+        return _("per year")
+    if months and not days:
+        return _("every %(n)d months") % {"n": months}
+    if days and not months:
+        return _("every %(n)d days") % {"n": days}
+    return _("per billing interval")
+
+
+def consent_text(quote: Quote, *, language: str | None = None) -> str:
+    """The exact sentence the customer agrees to, built from the stored quote only (version CONSENT_TEXT_VERSION)."""
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
+    with translation.override(language):
+        values = {
+            "product": quote.product_name,
+            "subscription": f"S{quote.subscription_id}",
+            "before": quote.quantity_before,
+            "after": quote.quantity_after,
+            "charge_gross": format_money(quote.charge_now_gross, quote.currency, language),
+            "charge_net": format_money(quote.charge_now_net, quote.currency, language),
+            "charge_vat": format_money(quote.charge_now_vat, quote.currency, language),
+            "until": format_date(quote.next_billing_date, language),
+            "recurring_gross": format_money(quote.next_billing_gross, quote.currency, language),
+            "recurring_net": format_money(quote.next_billing_net, quote.currency, language),
+            "recurring_vat": format_money(quote.next_billing_vat, quote.currency, language),
+            "interval": interval_phrase(quote.interval_months, quote.interval_days),
+            "payment": payment_label(quote),
+        }
+        if quote.kind == ChangeKind.ADDON:
+            what = _("I agree to add %(product)s to subscription %(subscription)s.") % values
+        else:
+            what = (
+                _("I agree to change %(product)s on subscription %(subscription)s from %(before)d to %(after)d seats.")
+                % values
+            )
+        money = (
+            _(
+                "%(charge_gross)s (%(charge_net)s net plus %(charge_vat)s VAT) will be charged now to my "
+                "%(payment)s for the remaining time until %(until)s. From %(until)s, %(recurring_gross)s "
+                "(%(recurring_net)s net plus %(recurring_vat)s VAT) will be billed %(interval)s."
+            )
+            % values
+        )
+        return f"{what} {money}"
+
+
+# --- Commit -----------------------------------------------------------------------------------
+
+
+def quote_commit(
+    *,
+    customer: Customer,
+    quote_id: uuid.UUID | str,
+    consent_given: bool,
+    ip: str | None,
+    user_agent: str,
+) -> CommitOutcome:
+    """Record the consent, re-check the price, and send the change to the vendor at most once.
+
+    Raises Http404 for a quote that is not the customer's, CommitRefused when nothing may happen
+    (no consent, expired, already used, same change in flight). Otherwise returns the outcome.
+    """
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    user_agent = (user_agent or "")[:USER_AGENT_MAX]
+
+    # 1. Consent, in its own transaction, committed before the vendor hears anything.
+    with transaction.atomic():
+        quote = Quote.objects.select_for_update().filter(public_id=quote_id, customer=customer).first()
+        if quote is None:
+            raise Http404
+        if quote.state != QuoteState.QUOTED:
+            raise CommitRefused("used", _("This quote has already been used. Start the change again for a new quote."))
+        if quote.is_expired():
+            raise CommitRefused("expired", _("This quote has expired. Start the change again for a current price."))
+        if not consent_given:
+            raise CommitRefused("consent_missing", _("Please tick the box to agree before confirming."))
+        text = consent_text(quote, language=language)
+        try:
+            with transaction.atomic():
+                taken = Quote.objects.filter(pk=quote.pk, state=QuoteState.QUOTED).update(
+                    state=QuoteState.COMMITTING, state_changed_at=timezone.now()
+                )
+                if not taken:
+                    raise CommitRefused("used", _("This quote has already been used."))
+                Consent.objects.create(
+                    quote=quote,
+                    customer=customer,
+                    ip=ip or None,
+                    user_agent=user_agent,
+                    text=text,
+                    text_version=CONSENT_TEXT_VERSION,
+                    language=language,
+                )
+        except IntegrityError:
+            if Consent.objects.filter(quote=quote).exists():
+                raise CommitRefused("used", _("This quote has already been used.")) from None
+            raise CommitRefused(
+                "in_flight",
+                _("We are still confirming an earlier change to this item. Please wait until it is resolved."),
+            ) from None
+        quote.refresh_from_db()
+        ledger.record(
+            action="change.consented",
+            quote=quote,
+            customer=customer,
+            ip=ip,
+            data={
+                **ledger.quote_data(quote),
+                "consent_text": text,
+                "consent_text_version": CONSENT_TEXT_VERSION,
+                "language": language,
+                "user_agent": user_agent,
+            },
+        )
+
+    context = {"customer": customer, "ip": ip}
+
+    # 2. A fresh price from the vendor: never charge more than what was agreed.
+    client = get_client()
+    try:
+        subscription = client.get_subscription(quote.subscription_id)
+        if subscription.customer_id != customer.vendor_id:
+            raise ChangeNotAllowed(_("This subscription is not yours."))
+        change = _intended_change(subscription, quote)
+        plan = _plan(subscription, change)
+        fresh = client.preview(change)
+    except ChangeNotAllowed as exc:
+        return CommitOutcome(_finish(quote, QuoteState.REJECTED, message=exc.message, reason="not_allowed", **context))
+    except Rejected as exc:
+        return CommitOutcome(
+            _finish(quote, QuoteState.REJECTED, message=exc.message, reason="preview_rejected", error=exc, **context)
+        )
+    except Unavailable as exc:
+        return CommitOutcome(
+            _finish(
+                quote,
+                QuoteState.NOT_SENT,
+                message=_("We could not reach the billing provider to confirm the price. Nothing was charged."),
+                reason="preview_unavailable",
+                error=exc,
+                **context,
+            )
+        )
+
+    reasons = _reconsent_reasons(quote, subscription, plan, change, fresh)
+    if reasons:
+        return _reconsent(
+            quote, subscription=subscription, plan=plan, change=change, fresh=fresh, reasons=reasons, **context
+        )
+
+    # 3. Send the commit once. Whatever happens is recorded; nothing is ever re-sent.
+    with transaction.atomic():
+        locked = Quote.objects.select_for_update().get(pk=quote.pk)
+        ledger.record(
+            action="change.commit_sent",
+            quote=locked,
+            customer=customer,
+            ip=ip,
+            data={
+                **ledger.quote_data(locked),
+                "request": change.request_body(preview=False),
+                "fresh_preview": _prices_data(fresh),
+            },
+        )
+    try:
+        result = client.commit(change)
+    except Rejected as exc:
+        return CommitOutcome(
+            _finish(quote, QuoteState.REJECTED, message=exc.message, reason="rejected", error=exc, **context)
+        )
+    except OutcomeUnknown as exc:
+        return CommitOutcome(
+            _finish(
+                quote, QuoteState.OUTCOME_UNKNOWN, message=exc.message, reason="outcome_unknown", error=exc, **context
+            )
+        )
+    except Unavailable as exc:
+        return CommitOutcome(
+            _finish(
+                quote,
+                QuoteState.NOT_SENT,
+                message=_(
+                    "The billing provider could not be reached, so the change was not sent. Nothing was charged."
+                ),
+                reason="not_sent",
+                error=exc,
+                **context,
+            )
+        )
+    except Exception as exc:
+        logger.exception("commit of quote %s failed after sending", quote.public_id)
+        _finish(quote, QuoteState.OUTCOME_UNKNOWN, message=str(exc), reason="outcome_unknown", **context)
+        raise
+    return CommitOutcome(_finish(quote, QuoteState.COMMITTED, reason="committed", result=result, **context))
+
+
+def _reconsent_reasons(
+    quote: Quote, subscription: Subscription, plan: _Plan, change: Change, fresh: VendorQuote
+) -> list[str]:
+    reasons = []
+    if (fresh.currency or subscription.currency) != quote.currency:
+        reasons.append("currency")
+    if fresh.charge_now.gross > quote.charge_now_gross:
+        reasons.append("charge_now")
+    if fresh.next_billing.gross > quote.next_billing_gross or fresh.next_renewal.gross > quote.next_renewal_gross:
+        reasons.append("recurring")
+    if subscription.next_billing_date != quote.next_billing_date:
+        reasons.append("next_billing_date")
+    if plan.quantity_before != quote.quantity_before or plan.quantity_after != quote.quantity_after:
+        reasons.append("quantity")
+    if change.request_body(preview=False) != quote.commit_request:
+        reasons.append("request")
+    if (subscription.payment.last_four if subscription.payment else "") != quote.payment_last_four:
+        reasons.append("payment_method")
+    return reasons
+
+
+def _reconsent(
+    quote: Quote,
+    *,
+    subscription: Subscription,
+    plan: _Plan,
+    change: Change,
+    fresh: VendorQuote,
+    reasons: list[str],
+    customer: Customer,
+    ip: str | None,
+) -> CommitOutcome:
+    """Nothing is sent: the old quote is superseded by a new one that needs fresh consent."""
+    with transaction.atomic():
+        locked = Quote.objects.select_for_update().get(pk=quote.pk)
+        new_quote = _store_quote(
+            customer=customer, subscription=subscription, plan=plan, change=change, vendor_quote=fresh
+        )
+        locked.state = QuoteState.SUPERSEDED
+        locked.state_changed_at = timezone.now()
+        locked.superseded_by = new_quote
+        locked.vendor_message = _("The price or terms changed since you agreed. Please review the new quote.")
+        locked.save(update_fields=["state", "state_changed_at", "superseded_by", "vendor_message"])
+        ledger.record(
+            action="change.reconsent_required",
+            quote=locked,
+            customer=customer,
+            ip=ip,
+            data={
+                **ledger.quote_data(locked),
+                "reasons": reasons,
+                "new_quote": str(new_quote.public_id),
+                "fresh_preview": _prices_data(fresh),
+                "vendor": ledger.exchange_data(fresh.exchange),
+            },
+        )
+        ledger.record(
+            action="change.quoted",
+            quote=new_quote,
+            customer=customer,
+            ip=ip,
+            data={
+                **ledger.quote_data(new_quote),
+                "replaces": str(locked.public_id),
+                "vendor": ledger.exchange_data(fresh.exchange),
+            },
+        )
+    return CommitOutcome(locked, reconsent_quote=new_quote)
+
+
+FINISH_ACTIONS = {
+    QuoteState.COMMITTED: "change.committed",
+    QuoteState.REJECTED: "change.rejected",
+    QuoteState.NOT_SENT: "change.not_sent",
+    QuoteState.OUTCOME_UNKNOWN: "change.outcome_unknown",
+}
+
+
+def _finish(
+    quote: Quote,
+    state: str,
+    *,
+    customer: Customer,
+    ip: str | None,
+    reason: str,
+    message: str = "",
+    error: CleverbridgeError | None = None,
+    result: VendorQuote | None = None,
+) -> Quote:
+    """Record where a committing quote ended, with its ledger entry, in one transaction."""
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Quote.objects.select_for_update().get(pk=quote.pk)
+        if locked.state != QuoteState.COMMITTING:
+            logger.error("quote %s left committing unexpectedly (now %s)", locked.public_id, locked.state)
+        locked.state = state
+        locked.state_changed_at = now
+        locked.vendor_message = message
+        fields = ["state", "state_changed_at", "vendor_message"]
+        if result is not None:
+            locked.confirmed_at = now
+            locked.confirmed_charge_now_gross = result.charge_now.gross
+            locked.confirmed_charge_now_net = result.charge_now.net
+            locked.confirmed_charge_now_vat = result.charge_now.vat
+            locked.confirmed_next_billing_gross = result.next_billing.gross
+            locked.confirmed_next_billing_net = result.next_billing.net
+            locked.confirmed_next_billing_vat = result.next_billing.vat
+            fields += list(_CONFIRMED_FIELDS)
+        locked.save(update_fields=fields)
+        exchange = result.exchange if result is not None else getattr(error, "exchange", None)
+        data = {
+            **ledger.quote_data(locked),
+            "reason": reason,
+            "message": message,
+            "vendor": ledger.exchange_data(exchange),
+        }
+        if error is not None:
+            data["error"] = {"type": type(error).__name__, "status": error.status, "message": error.message}
+        if result is not None:
+            data["confirmed"] = _prices_data(result)
+        ledger.record(action=FINISH_ACTIONS[state], quote=locked, customer=customer, ip=ip, data=data)
+    return locked
+
+
+_CONFIRMED_FIELDS = (
+    "confirmed_at",
+    "confirmed_charge_now_gross",
+    "confirmed_charge_now_net",
+    "confirmed_charge_now_vat",
+    "confirmed_next_billing_gross",
+    "confirmed_next_billing_net",
+    "confirmed_next_billing_vat",
+)
+
+
+def _prices_data(vendor_quote: VendorQuote) -> dict[str, str]:
+    return {
+        "currency": vendor_quote.currency,
+        "charge_now_gross": str(vendor_quote.charge_now.gross),
+        "charge_now_net": str(vendor_quote.charge_now.net),
+        "charge_now_vat": str(vendor_quote.charge_now.vat),
+        "next_billing_gross": str(vendor_quote.next_billing.gross),
+        "next_billing_net": str(vendor_quote.next_billing.net),
+        "next_billing_vat": str(vendor_quote.next_billing.vat),
+        "next_renewal_gross": str(vendor_quote.next_renewal.gross),
+        "next_renewal_net": str(vendor_quote.next_renewal.net),
+        "next_renewal_vat": str(vendor_quote.next_renewal.vat),
+    }
