@@ -88,7 +88,7 @@ def renewal_type_label(renewal_type: str) -> str:
 
 
 def billing_interval_label(months: int, days: int) -> str:
-    """"Monthly", "Yearly", "Every 3 months", "Every 14 days"."""
+    """Labels such as "Monthly", "Yearly", "Every 3 months", "Every 14 days"."""
     if months and not days:
         if months == 1:
             return str(_("Monthly"))

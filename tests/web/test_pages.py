@@ -17,7 +17,7 @@ def text(response) -> str:
 
 
 def main_html(response) -> str:
-    return response.content.decode().split('<main', 1)[1].split("</main>", 1)[0]
+    return response.content.decode().split("<main", 1)[1].split("</main>", 1)[0]
 
 
 def test_home_sends_strangers_to_sign_in(client):

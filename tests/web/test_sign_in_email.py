@@ -14,7 +14,6 @@ from tests.cast import ANNA, BEN, CARLA
 pytestmark = pytest.mark.django_db
 
 
-
 def ask_link(client, email, **extra):
     return client.post("/sign-in/", {"email": email, **extra})
 
