@@ -10,6 +10,7 @@ import json
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from babel.numbers import get_currency_precision
 from django.db import transaction
 
 from subscriptions.models import AMOUNT_FIELDS, LedgerEntry, Quote
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from subscriptions.cleverbridge import Exchange
     from subscriptions.models import Customer
 
-__all__ = ["exchange_data", "quote_data", "record"]
+__all__ = ["amount_text", "exchange_data", "quote_data", "record"]
 
 SECRET_KEYS = {"authorization", "password", "apipassword", "api_password", "secret", "token", "cardnumber", "cvv"}
 MASK = "***"
@@ -68,7 +69,7 @@ def quote_data(quote: Quote) -> dict[str, Any]:
         "state": quote.state,
     }
     for name in AMOUNT_FIELDS:
-        data[name] = _amount(getattr(quote, name))
+        data[name] = amount_text(getattr(quote, name), quote.currency)
     return data
 
 
@@ -89,8 +90,17 @@ def exchange_data(exchange: Exchange | None) -> dict[str, Any]:
     }
 
 
-def _amount(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
+def amount_text(value: Decimal | None, currency: str) -> str | None:
+    """An amount in the currency's minor units ("1159.89", not "1159.890"), never losing a digit."""
+    if value is None:
+        return None
+    try:
+        places = get_currency_precision(currency)
+    except Exception:
+        places = 2
+    exponent = Decimal(1).scaleb(-places)
+    quantized = value.quantize(exponent)
+    return str(quantized if quantized == value else value)
 
 
 def _masked(value: Any) -> Any:

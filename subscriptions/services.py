@@ -697,16 +697,11 @@ _CONFIRMED_FIELDS = (
 )
 
 
-def _prices_data(vendor_quote: VendorQuote) -> dict[str, str]:
-    return {
-        "currency": vendor_quote.currency,
-        "charge_now_gross": str(vendor_quote.charge_now.gross),
-        "charge_now_net": str(vendor_quote.charge_now.net),
-        "charge_now_vat": str(vendor_quote.charge_now.vat),
-        "next_billing_gross": str(vendor_quote.next_billing.gross),
-        "next_billing_net": str(vendor_quote.next_billing.net),
-        "next_billing_vat": str(vendor_quote.next_billing.vat),
-        "next_renewal_gross": str(vendor_quote.next_renewal.gross),
-        "next_renewal_net": str(vendor_quote.next_renewal.net),
-        "next_renewal_vat": str(vendor_quote.next_renewal.vat),
-    }
+def _prices_data(vendor_quote: VendorQuote) -> dict[str, str | None]:
+    currency = vendor_quote.currency
+    data: dict[str, str | None] = {"currency": currency}
+    for name in ("charge_now", "next_billing", "next_renewal"):
+        prices = getattr(vendor_quote, name)
+        for part in ("gross", "net", "vat"):
+            data[f"{name}_{part}"] = ledger.amount_text(getattr(prices, part), currency)
+    return data
