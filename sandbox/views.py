@@ -91,11 +91,15 @@ def _authorized(request: HttpRequest) -> bool:
     return user_ok and password_ok
 
 
+def unauthorized() -> HttpResponse:
+    return result(401, "Unauthorized.", WWW_Authenticate='Basic realm="Cleverbridge sandbox"')
+
+
 def basic_auth(view: View) -> View:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not _authorized(request):
-            return result(401, "Unauthorized.", WWW_Authenticate='Basic realm="Cleverbridge sandbox"')
+            return unauthorized()
         return view(request, *args, **kwargs)
 
     return csrf_exempt(wrapper)
@@ -200,7 +204,7 @@ def _change(request: HttpRequest, method: str) -> HttpResponse:
     product_id = _integer(body, "ProductId") if method != "increasesubscriptionitemquantity" else None
     alignment = _alignment(body)
     generate_mail = _flag(body, "GenerateMail")
-    _flag(body, "TriggerImmediateRenewal")
+    _flag(body, "TriggerImmediateRenewal")  # type-checked like the vendor, but it changes nothing here
     update_action = _update_action(body) if method == "updatesubscriptionitem" else "Update"
     kind = {"increasesubscriptionitemquantity": "increase", "updatesubscriptionitem": "update"}.get(method, "add")
     quote = subscription_item_change(
@@ -236,7 +240,7 @@ def api(request: HttpRequest, method: str) -> HttpResponse:
     if wait is not None:
         return result(429, "Too many requests.", Retry_After=str(wait))
     if not _authorized(request):
-        return result(401, "Unauthorized.", WWW_Authenticate='Basic realm="Cleverbridge sandbox"')
+        return unauthorized()
     method = method.lower()
     if method not in GET_METHODS | POST_METHODS:
         return result(404, "Method not found.")
