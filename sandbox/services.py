@@ -29,6 +29,8 @@ from sandbox.models import (
 )
 
 MAX_RENEWALS_PER_ACCESS = 1000
+MAX_QUANTITY = 1_000_000
+MAX_ID = 2**62
 ChangeKind = Literal["increase", "update", "add"]
 
 
@@ -71,7 +73,7 @@ def subscription_id_from(raw: str | int) -> int:
     text = str(raw).strip()
     if text[:1] in {"S", "s"}:
         text = text[1:]
-    if not text.isdigit():
+    if not text.isdigit() or int(text) > MAX_ID:
         raise SandboxError(400, "Invalid field type: SubscriptionId.")
     return int(text)
 
@@ -195,6 +197,8 @@ def subscription_item_change(
     """
     if quantity <= 0:
         raise invalid("Quantity must be positive.")
+    if quantity > MAX_QUANTITY:
+        raise invalid(f"Quantity must not exceed {MAX_QUANTITY}.")
     with transaction.atomic():
         subscription = Subscription.objects.select_for_update().select_related("customer").filter(pk=subscription_id)
         subscription = subscription.first()
@@ -219,6 +223,8 @@ def subscription_item_change(
             raise invalid(f"Product {product.pk} has no price in {subscription.currency}.")
 
         new_quantity = item.quantity + quantity if kind == "increase" else quantity
+        if new_quantity > MAX_QUANTITY:
+            raise invalid(f"Quantity must not exceed {MAX_QUANTITY}.")
         changed = SubscriptionItem(
             subscription=subscription,
             running_no=item.running_no if item else max((i.running_no for i in items), default=0) + 1,

@@ -52,6 +52,7 @@ UPDATE_ACTIONS = {
     1: "Upgrade",
     2: "Downgrade",
 }
+MAX_ID = 2**62
 GET_METHODS = {"getsubscription", "getsubscriptionsforcustomer"}
 POST_METHODS = {"increasesubscriptionitemquantity", "updatesubscriptionitem", "addsubscriptionitem"}
 
@@ -130,7 +131,7 @@ def _required(body: dict[str, Any], name: str) -> Any:
 
 def _integer(body: dict[str, Any], name: str) -> int:
     value = _required(body, name)
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_ID:
         raise BadRequest(f"Invalid field type: {name}.")
     return value
 
@@ -185,7 +186,7 @@ def _get_subscriptions_for_customer(request: HttpRequest) -> HttpResponse:
     reference_id = request.GET.get("customerReferenceId", "").strip()
     if not (raw_id or email or reference_id):
         raise BadRequest("Missing required field.")
-    if raw_id and not raw_id.isdigit():
+    if raw_id and not (raw_id.isdigit() and int(raw_id) <= MAX_ID):
         raise BadRequest("Invalid field type: customerId.")
     customer = customer_find(customer_id=int(raw_id) if raw_id else None, email=email, reference_id=reference_id)
     subscriptions = [
@@ -383,8 +384,8 @@ def _fault_from(body: dict[str, Any]) -> Fault:
         raise BadRequest("count must be a whole number >= 1.")
     if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
         raise BadRequest("status must be an HTTP error status (400-599).")
-    if isinstance(delay, bool) or not isinstance(delay, int | Decimal) or delay < 0:
-        raise BadRequest("delay_seconds must be a non-negative number.")
+    if isinstance(delay, bool) or not isinstance(delay, int | Decimal) or not 0 <= delay <= 3600:
+        raise BadRequest("delay_seconds must be a number from 0 to 3600.")
     return Fault(
         method=method.lower(),
         mode=mode,

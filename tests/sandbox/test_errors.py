@@ -190,3 +190,14 @@ def test_customer_lookup_errors(api, subscription):
     refused(api.get("getsubscriptionsforcustomer"), 400, "Missing required field.")
     refused(api.get("getsubscriptionsforcustomer", customerId="abc"), 400, "Invalid field type: customerId.")
     refused(api.get("getsubscriptionsforcustomer", customerId="1"), 404, "Customer not found.")
+
+
+def test_huge_numbers_are_refused_not_crashed_on(api, subscription):
+    huge = 10**20
+
+    refused(api.get("getsubscription", subscriptionId=f"S{huge}"), 400, "Invalid field type: SubscriptionId.")
+    refused(api.get("getsubscriptionsforcustomer", customerId=str(huge)), 400, "Invalid field type: customerId.")
+    refused(api.post("addsubscriptionitem", change(subscription.pk, 1, product_id=huge)), 400, "Invalid field type")
+    refused(api.post("increasesubscriptionitemquantity", change(subscription.pk, 10**9)), 402, "Invalid parameters.")
+    refused(api.post("increasesubscriptionitemquantity", change(subscription.pk, 999_995)), 402, "Invalid parameters.")
+    assert_unchanged()
