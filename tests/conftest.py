@@ -9,6 +9,7 @@ import httpx
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.utils import translation
 
 SANDBOX_API_URL = "http://testserver/sandbox/api"
 
@@ -17,6 +18,14 @@ class InProcessTransport(httpx.BaseTransport):
     """An httpx transport that hands each request to this Django project in-process."""
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        language = translation.get_language()
+        try:
+            return self._forward(request)
+        finally:
+            # The sandbox's request runs LocaleMiddleware in this thread; the page keeps its own language.
+            translation.activate(language)
+
+    def _forward(self, request: httpx.Request) -> httpx.Response:
         django_client = Client(raise_request_exception=False)
         skip = {"host", "content-length", "content-type"}
         headers = {name: value for name, value in request.headers.items() if name.lower() not in skip}
@@ -55,6 +64,14 @@ def _in_process_vendor(monkeypatch):
     except ImportError:
         return
     monkeypatch.setattr(cleverbridge, "make_transport", InProcessTransport)
+
+
+@pytest.fixture(autouse=True)
+def vendor_pauses(monkeypatch) -> list[float]:
+    """The client's pauses between retries, recorded instead of slept: no test waits on the wall clock."""
+    pauses: list[float] = []
+    monkeypatch.setattr("subscriptions.cleverbridge.pause", pauses.append)
+    return pauses
 
 
 # CI names the suites it expects (REQUIRE_SUITES=postgres,browser): each must run, pass and never be skipped.

@@ -1,2 +1,2 @@
-from subscriptions.models.customers import *  # noqa: F403
 from subscriptions.models.changes import *  # noqa: F403
+from subscriptions.models.customers import *  # noqa: F403
