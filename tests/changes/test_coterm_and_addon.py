@@ -82,7 +82,7 @@ def test_add_on_is_added_and_charged_once(browser, vendor):
         "GenerateMail": True,
     }
     assert Decimal(0) < quote.charge_now_gross < Decimal("15.00")
-    assert quote.next_billing_gross == Decimal("815.00")  # 10 × 80.00 + 15.00
+    assert quote.next_billing_gross == Decimal("815.00")  # 10 seats at 80.00 plus 15.00
     html = browser.get(response["Location"]).content.decode()
     assert "Add Cloudify Backup" in html
 

@@ -1,0 +1,200 @@
+"""The vendor failing on preview and on commit; the sandbox's purchase list proves zero or one commits."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from django.urls import reverse
+
+import subscriptions.cleverbridge as cleverbridge
+from subscriptions.models import LedgerEntry, Quote, QuoteState
+from tests.changes.conftest import CLOUDIFY_M, MONTHLY
+from tests.changes.flows import commit, preview
+from tests.conftest import InProcessTransport
+
+METHOD = "increasesubscriptionitemquantity"
+
+
+@pytest.fixture(autouse=True)
+def _one_try(settings):
+    """One try per read or preview, so a planned fault is not retried away and no test waits on a backoff."""
+    settings.CLEVERBRIDGE_MAX_TRIES = 1
+
+
+def _is_commit(request: httpx.Request) -> bool:
+    if request.method != "POST":
+        return False
+    body = json.loads(request.read() or b"{}")
+    return body.get("AlignmentSettings", {}).get("GetCustomerPricePreviewOnly") is False
+
+
+class FaultOnCommit(InProcessTransport):
+    """Plans a sandbox fault just before the commit is sent (sandbox faults cannot tell a preview from a commit)."""
+
+    def __init__(self, vendor, **fault):
+        self.vendor = vendor
+        self.fault = fault
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if _is_commit(request) and self.fault:
+            self.vendor.fault(METHOD, **self.fault)
+            self.fault = {}
+        return super().handle_request(request)
+
+
+class UnreachableForCommit(InProcessTransport):
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if _is_commit(request):
+            raise httpx.ConnectError("connection refused", request=request)
+        return super().handle_request(request)
+
+
+def fault_on_commit(monkeypatch, vendor, **fault) -> None:
+    transport = FaultOnCommit(vendor, **fault)
+    monkeypatch.setattr(cleverbridge, "make_transport", lambda: transport)
+
+
+# --- Preview ---------------------------------------------------------------------------------
+
+
+def test_vendor_error_on_preview_shows_a_message_in_place_and_stores_nothing(browser, vendor):
+    vendor.fault(METHOD, mode="error", status=500)
+    response, quote = preview(browser, MONTHLY, htmx=True, kind="increase", running_no=1, quantity=15)
+    html = response.content.decode()
+    assert response.status_code == 200 and "<html" not in html
+    assert 'id="change-problem"' in html
+    assert "could not get a price" in html
+    assert quote is None and not LedgerEntry.objects.exists()
+
+
+def test_vendor_error_on_preview_without_javascript(browser, vendor):
+    vendor.fault(METHOD, mode="malformed")
+    response, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+    assert response.status_code == 503
+    assert "could not get a price" in response.content.decode()
+    assert quote is None
+
+
+def test_vendor_refusal_on_preview_gives_its_reason(browser, vendor):
+    vendor.fault(METHOD, mode="error", status=402)
+    response, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+    assert response.status_code == 400
+    assert "could not price this change" in response.content.decode()
+    assert quote is None
+
+
+def test_preview_is_retried_when_allowed(browser, vendor, settings, monkeypatch):
+    settings.CLEVERBRIDGE_MAX_TRIES = 2
+    pauses: list[float] = []
+    build = cleverbridge.CleverbridgeClient.__init__
+
+    def without_waiting(self, **kwargs):
+        build(self, **{**kwargs, "sleep": pauses.append})
+
+    monkeypatch.setattr(cleverbridge.CleverbridgeClient, "__init__", without_waiting)
+    vendor.fault(METHOD, mode="error", status=500)
+
+    response, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+
+    assert response.status_code == 302 and quote is not None
+    assert pauses == [cleverbridge.BACKOFF_SECONDS]
+
+
+# --- Commit ----------------------------------------------------------------------------------
+
+
+def test_vendor_rejection_on_commit_charges_nothing(browser, vendor, monkeypatch):
+    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+    fault_on_commit(monkeypatch, vendor, mode="error", status=402)
+
+    response = commit(browser, quote)
+
+    quote.refresh_from_db()
+    assert quote.state == QuoteState.REJECTED
+    assert "injected fault" in quote.vendor_message
+    assert vendor.purchases(MONTHLY) == []
+    assert vendor.current_items(MONTHLY)[CLOUDIFY_M]["Quantity"] == 10
+    entry = LedgerEntry.objects.get(quote=quote, action="change.rejected")
+    assert entry.data["error"]["status"] == 402
+    assert entry.data["vendor"]["status"] == 402
+    html = browser.get(response["Location"]).content.decode()
+    assert "The change was not made. Nothing was charged." in html
+    assert "injected fault" in html
+
+
+def test_outcome_unknown_is_never_resent_and_blocks_the_same_change(browser, vendor, monkeypatch):
+    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+    _, waiting = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=2)  # a second tab
+    fault_on_commit(monkeypatch, vendor, mode="apply_then_error", status=500)
+
+    response = commit(browser, quote, htmx=True)
+
+    quote.refresh_from_db()
+    assert quote.state == QuoteState.OUTCOME_UNKNOWN
+    assert "We are confirming your change." in response.content.decode()
+    assert len(vendor.purchases(MONTHLY)) == 1  # the vendor applied it once
+    assert vendor.current_items(MONTHLY)[CLOUDIFY_M]["Quantity"] == 25
+    assert LedgerEntry.objects.filter(quote=quote, action="change.commit_sent").count() == 1
+    assert LedgerEntry.objects.filter(quote=quote, action="change.outcome_unknown").count() == 1
+
+    # Clicking again, starting the same change again, or confirming the other tab's quote: all refused.
+    assert commit(browser, quote).status_code == 409
+    again, new_quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+    assert again.status_code == 400 and new_quote is None
+    assert "still confirming" in again.content.decode()
+    refused = commit(browser, waiting)
+    assert refused.status_code == 409
+    assert "still confirming" in refused.content.decode()
+    waiting.refresh_from_db()
+    assert waiting.state == QuoteState.QUOTED
+    assert len(vendor.purchases(MONTHLY)) == 1
+
+    receipt = browser.get(reverse("subscriptions:receipt", args=[quote.public_id])).content.decode()
+    assert "We are confirming your change." in receipt
+
+
+def test_connect_failure_on_commit_means_not_sent(browser, vendor, monkeypatch):
+    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+    monkeypatch.setattr(cleverbridge, "make_transport", UnreachableForCommit)
+
+    response = commit(browser, quote)
+
+    quote.refresh_from_db()
+    assert quote.state == QuoteState.NOT_SENT
+    assert vendor.purchases(MONTHLY) == []
+    assert LedgerEntry.objects.filter(quote=quote, action="change.not_sent").count() == 1
+    assert "The change was not sent. Nothing was charged." in browser.get(response["Location"]).content.decode()
+
+    # Nothing is in flight: the customer may start again with a fresh quote.
+    monkeypatch.setattr(cleverbridge, "make_transport", InProcessTransport)
+    _, fresh = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+    commit(browser, fresh)
+    fresh.refresh_from_db()
+    assert fresh.state == QuoteState.COMMITTED
+    assert len(vendor.purchases(MONTHLY)) == 1
+
+
+def test_rate_limit_on_commit_means_not_sent(browser, vendor, monkeypatch):
+    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+    fault_on_commit(monkeypatch, vendor, mode="error", status=429)
+
+    commit(browser, quote)
+
+    quote.refresh_from_db()
+    assert quote.state == QuoteState.NOT_SENT
+    assert vendor.purchases(MONTHLY) == []
+
+
+def test_vendor_down_for_the_fresh_preview_sends_nothing(browser, vendor):
+    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+    vendor.fault(METHOD, mode="error", status=503)
+
+    commit(browser, quote)
+
+    quote.refresh_from_db()
+    assert quote.state == QuoteState.NOT_SENT
+    assert not LedgerEntry.objects.filter(quote=quote, action="change.commit_sent").exists()
+    assert vendor.purchases(MONTHLY) == []
+    assert Quote.objects.count() == 1
