@@ -1,7 +1,7 @@
 """Which changes a subscription allows, from the catalog configured in the admin.
 
-`offers_for` is what the subscription page shows; `allowed_change` is what the services
-check a requested change against, so both always agree.
+`offers_for` is what the subscription page shows, and the services check every requested
+change against the same offers, so the page and the checks always agree.
 """
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from subscriptions.models import AddOn, CatalogProduct, ChangeKind, CotermOffer
+from subscriptions.models import CatalogProduct, ChangeKind
 
 if TYPE_CHECKING:
     from subscriptions.cleverbridge import Subscription, SubscriptionItem
 
-__all__ = ["Offer", "offers_for"]
+__all__ = ["Offer", "addon_offer", "coterm_offer", "offers_for", "seat_limits"]
 
 
 @dataclass(frozen=True)
@@ -158,11 +158,3 @@ def addon_offer(subscription: Subscription, product_id: int) -> Offer | None:
         ),
         None,
     )
-
-
-def addon_named(product_id: int) -> AddOn | None:
-    return AddOn.objects.filter(vendor_product_id=product_id).first()
-
-
-def coterm_named(offer_id: int) -> CotermOffer | None:
-    return CotermOffer.objects.filter(pk=offer_id).first()

@@ -53,7 +53,13 @@ def _quote_context(request: HttpRequest, quote: Quote, **extra) -> dict:
 @customer_required
 def preview_create(request: HttpRequest, subscription_id: int) -> HttpResponse:
     """Ask the vendor's price for a change and store it as a quote; nothing changes at the vendor."""
-    subscription = load_subscription(request, subscription_id)
+    try:
+        subscription = load_subscription(request, subscription_id)
+    except CleverbridgeError:
+        if not request.htmx:
+            raise  # the friendly 503 page (subscriptions.errors)
+        message = _("We could not reach the billing provider just now. Nothing was changed. Please try again.")
+        return render(request, "changes/preview_problem.html#problem", {"message": message})
     form = ChangeRequestForm(request.POST)
     if not form.is_valid():
         problems = [str(error) for errors in form.errors.values() for error in errors]

@@ -484,8 +484,8 @@ def quote_commit(
     context = {"customer": customer, "ip": ip}
 
     # 2. A fresh price from the vendor: never charge more than what was agreed.
-    client = get_client()
     try:
+        client = get_client()
         subscription = client.get_subscription(quote.subscription_id)
         if subscription.customer_id != customer.vendor_id:
             raise ChangeNotAllowed(_("This subscription is not yours."))
@@ -509,6 +509,10 @@ def quote_commit(
                 **context,
             )
         )
+    except Exception as exc:
+        # Nothing has been sent yet, so the quote must not stay in flight and block the item.
+        _finish(quote, QuoteState.NOT_SENT, message=str(exc), reason="failed_before_sending", **context)
+        raise
 
     reasons = _reconsent_reasons(quote, subscription, plan, change, fresh)
     if reasons:
