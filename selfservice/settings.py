@@ -87,6 +87,10 @@ PORTAL_RETURN_HOSTS = env.list(
 )
 CUSTOMER_IDLE_MINUTES = env_int("CUSTOMER_IDLE_MINUTES", 30)
 
+# Background work (Django's tasks API through the django-tasks backport): a database queue by default,
+# worked by `manage.py db_worker`; no extra server needed.
+TASKS = {"default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
+
 # Changes: how long a quote may be consented to, and the consent text's version.
 QUOTE_VALID_MINUTES = env_int("QUOTE_VALID_MINUTES", 15)
 
@@ -100,6 +104,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "django_tasks",
+    "django_tasks_db",
     "subscriptions",
 ]
 if SANDBOX_ENABLED:
