@@ -7,11 +7,14 @@ import sys
 import pytest
 
 PRINT_DEBUG = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
+NOTIFICATION_SECRET = "n0tify-" + "Zq8Lm3Xv7Rt2Kp9W" * 3
 SAFE_KEY = "k3y-" + "x7Qp2vL9mN4rT8wZ1aB6cD0eF5gH3jK" * 2
 
 
 def _load_settings(**overrides: str) -> subprocess.CompletedProcess:
     env = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "SECRET_KEY", "SANDBOX_ENABLED"}}
+    if overrides.get("DEBUG") == "false":
+        env.setdefault("CLEVERBRIDGE_NOTIFICATION_SECRET", NOTIFICATION_SECRET)
     env.update(overrides)
     return subprocess.run(
         [sys.executable, "-c", PRINT_DEBUG],
@@ -37,6 +40,8 @@ def test_demo_defaults_load():
         ({"DEBUG": "false", "SECRET_KEY": SAFE_KEY, "SANDBOX_ENABLED": "false"}, "ALLOWED_HOSTS"),
         ({"DEBUG": "false", "SECRET_KEY": SAFE_KEY, "ALLOWED_HOSTS": "example.com", "SANDBOX_ENABLED": "true"},
          "SANDBOX_ENABLED"),
+        ({"DEBUG": "false", "SECRET_KEY": SAFE_KEY, "ALLOWED_HOSTS": "example.com", "SANDBOX_ENABLED": "false",
+          "CLEVERBRIDGE_NOTIFICATION_SECRET": "short"}, "CLEVERBRIDGE_NOTIFICATION_SECRET"),
         ({"DEBUG": "maybe"}, "DEBUG must be true or false"),
         ({"CLEVERBRIDGE_READ_TIMEOUT": "soon"}, "CLEVERBRIDGE_READ_TIMEOUT must be a number"),
     ],

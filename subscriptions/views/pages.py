@@ -3,7 +3,7 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from subscriptions import access
+from subscriptions import access, catalog
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -30,5 +30,10 @@ def subscription_detail(request: HttpRequest, subscription_id: int) -> HttpRespo
     return render(
         request,
         "subscriptions/detail.html",
-        {"subscription": subscription, "payment": payment, "payment_expires_first": payment_expires_first},
+        {
+            "subscription": subscription,
+            "payment": payment,
+            "payment_expires_first": payment_expires_first,
+            "offers": catalog.offers_for(subscription),
+        },
     )

@@ -50,3 +50,16 @@ def test_offers_fragment_has_forms_that_work_without_javascript(rf, vendor, cata
     assert 'method="post"' in html and "csrfmiddlewaretoken" in html
     assert "Cloudify Backup" in html and "Cloudify Priority Support" in html
     assert 'max="50"' in html
+
+
+def test_subscription_page_shows_its_offers(browser):
+    page = browser.get(f"/subscriptions/{MONTHLY}/").content.decode()
+    assert "Change your subscription" in page
+    assert 'name="kind" value="increase"' in page
+    assert page.count('name="kind" value="addon"') == 2
+
+
+def test_inactive_subscription_page_offers_no_change(browser):
+    page = browser.get(f"/subscriptions/{DEACTIVATED}/").content.decode()
+    assert "This subscription is not active" in page
+    assert 'name="kind"' not in page
