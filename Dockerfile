@@ -17,6 +17,7 @@ RUN pip install -r requirements.txt
 COPY . .
 # collectstatic needs settings that load; these values exist only for this build step.
 RUN SECRET_KEY="collectstatic-only-$(python -c 'import secrets; print(secrets.token_urlsafe(48))')" \
+    CLEVERBRIDGE_NOTIFICATION_SECRET="collectstatic-only-$(python -c 'import secrets; print(secrets.token_urlsafe(32))')" \
     ALLOWED_HOSTS=localhost \
     python manage.py collectstatic --noinput
 
