@@ -5,6 +5,7 @@ from django.contrib import admin
 from sandbox.models import (
     Customer,
     Fault,
+    NotificationDelivery,
     OutboxEmail,
     PriceTier,
     Product,
@@ -76,7 +77,13 @@ class OutboxEmailAdmin(ReadOnlyAdmin):
 
 @admin.register(Fault)
 class FaultAdmin(admin.ModelAdmin):
-    list_display = ["method", "mode", "remaining", "status", "delay_seconds"]
+    list_display = ["method", "mode", "on", "remaining", "status", "delay_seconds"]
+
+
+@admin.register(NotificationDelivery)
+class NotificationDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "purchase", "copy_no", "state", "attempts", "last_status", "next_attempt_at"]
+    list_filter = ["state"]
 
 
 @admin.register(SandboxClock)

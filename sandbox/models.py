@@ -225,11 +225,21 @@ class FaultMode(models.TextChoices):
     APPLY_THEN_STALL = "apply_then_stall"
 
 
+class FaultTarget(models.TextChoices):
+    ANY = "any"
+    PREVIEW = "preview"
+    COMMIT = "commit"
+
+
 class Fault(models.Model):
-    """A planned misbehaviour for the next `remaining` calls of an API method ("*" for any)."""
+    """A planned misbehaviour for the next `remaining` calls of an API method ("*" for any).
+
+    `on` narrows a fault on the change methods to previews or commits (reads only match `any`).
+    """
 
     method = models.CharField(max_length=60)
     mode = models.CharField(max_length=20, choices=FaultMode.choices)
+    on = models.CharField(max_length=10, choices=FaultTarget.choices, default=FaultTarget.ANY)
     remaining = models.PositiveIntegerField(default=1)
     status = models.PositiveSmallIntegerField(default=500)
     delay_seconds = models.DecimalField(max_digits=8, decimal_places=3, default=Decimal(0))
@@ -239,3 +249,53 @@ class Fault(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mode} on {self.method} x{self.remaining}"
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending"
+    HELD = "held"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class NotificationDelivery(models.Model):
+    """A PaidOrderNotification the vendor sends for a charged purchase: recorded before each attempt's outcome.
+
+    `body` is exactly what is POSTed every time (a retry or a duplicate repeats it byte for byte).
+    Times are real time (the worker's), not sandbox time; the payload's `meta.date` is sandbox time.
+    """
+
+    purchase = models.ForeignKey(Purchase, on_delete=models.CASCADE, related_name="notifications")
+    copy_no = models.PositiveSmallIntegerField(default=1, help_text="2 and up: duplicates planned by the control.")
+    url = models.URLField(max_length=500)
+    body = models.TextField()
+    state = models.CharField(max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING)
+    created_at = models.DateTimeField()
+    attempts = models.PositiveIntegerField(default=0)
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "notification deliveries"
+
+    def __str__(self) -> str:
+        return f"PaidOrderNotification {self.purchase.vendor_id} #{self.copy_no} ({self.state})"
+
+
+class NotificationControl(models.Model):
+    """How the sandbox misbehaves when sending notifications (one row): duplicates, delay, holding for reordering."""
+
+    duplicate = models.PositiveSmallIntegerField(default=0, help_text="Extra copies of each notification.")
+    delay_seconds = models.DecimalField(max_digits=8, decimal_places=3, default=Decimal(0))
+    hold = models.BooleanField(default=False, help_text="Record deliveries but send them only when released.")
+
+    class Meta:
+        verbose_name = "notification control"
+
+    def __str__(self) -> str:
+        return f"duplicate {self.duplicate}, delay {self.delay_seconds}s, hold {self.hold}"

@@ -18,6 +18,7 @@ from sandbox.clock import clock_now
 from sandbox.models import (
     Customer,
     Fault,
+    FaultTarget,
     OutboxEmail,
     Product,
     Purchase,
@@ -271,6 +272,9 @@ def subscription_item_change(
                 vat=quote.alignment.vat,
                 created_at=now,
             )
+            from sandbox.notifications import notification_record
+
+            notification_record(purchase=purchase, item=changed)
         if generate_mail:
             _mail_change(
                 subscription=subscription,
@@ -317,15 +321,24 @@ def _mail_change(
     )
 
 
-def fault_take(*, method: str) -> Fault | None:
-    """Consume one planned fault for this API method, if any (oldest first, exact name or "*")."""
+def fault_take(*, method: str, call: Literal["read", "preview", "commit"] = "read") -> Fault | None:
+    """Consume one planned fault for this API call, if any (oldest first, exact name or "*").
+
+    A fault `on` "preview" or "commit" only hits change calls of that kind; `any` hits every call.
+    """
+    targets = [FaultTarget.ANY] if call == "read" else [FaultTarget.ANY, call]
     with transaction.atomic():
-        fault = Fault.objects.select_for_update().filter(method__in=[method, "*"], remaining__gt=0).first()
+        fault = (
+            Fault.objects.select_for_update()
+            .filter(method__in=[method, "*"], remaining__gt=0, on__in=targets)
+            .first()
+        )
         if fault is None:
             return None
         taken = Fault(
             method=fault.method,
             mode=fault.mode,
+            on=fault.on,
             remaining=1,
             status=fault.status,
             delay_seconds=fault.delay_seconds,

@@ -11,4 +11,5 @@ urlpatterns = [
     path("control/purchases", views.control_purchases, name="purchases"),
     path("control/emails", views.control_emails, name="emails"),
     path("control/faults", views.control_faults, name="faults"),
+    path("control/notifications", views.control_notifications, name="notifications"),
 ]

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from sandbox import payloads, ratelimit
+from sandbox import notifications, payloads, ratelimit
 from sandbox.clock import (
     clock_advance,
     clock_freeze,
@@ -30,7 +30,7 @@ from sandbox.clock import (
     format_moment,
     parse_moment,
 )
-from sandbox.models import Fault, FaultMode, OutboxEmail, Purchase
+from sandbox.models import Fault, FaultMode, FaultTarget, NotificationDelivery, OutboxEmail, Purchase
 from sandbox.payloads import dumps
 from sandbox.scenarios import ScenarioError, scenario_load
 from sandbox.services import (
@@ -234,6 +234,18 @@ def _answer(request: HttpRequest, method: str) -> HttpResponse:
         return result(error.status, error.message)
 
 
+def _call_kind(request: HttpRequest, method: str) -> str:
+    """read, preview or commit: what a planned fault's `on` is matched against (an unreadable body is a commit)."""
+    if method in GET_METHODS:
+        return "read"
+    try:
+        body = json.loads(request.body or b"{}")
+        preview = body.get("AlignmentSettings", {}).get("GetCustomerPricePreviewOnly") is True
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        preview = False
+    return "preview" if preview else "commit"
+
+
 @csrf_exempt
 def api(request: HttpRequest, method: str) -> HttpResponse:
     """One entry for every vendor method: rate limit, auth, HTTP method, planned faults, then the call."""
@@ -249,7 +261,7 @@ def api(request: HttpRequest, method: str) -> HttpResponse:
     if request.method != allowed:
         return result(405, f"Method not allowed; use {allowed}.", Allow=allowed)
 
-    fault = fault_take(method=method)
+    fault = fault_take(method=method, call=_call_kind(request, method))
     if fault is not None and fault.mode == FaultMode.ERROR:
         return result(fault.status, "Internal server error (injected fault).")
     if fault is not None and fault.mode == FaultMode.MALFORMED:
@@ -364,6 +376,7 @@ def _fault_payload(fault: Fault) -> dict[str, Any]:
         "id": fault.pk,
         "method": fault.method,
         "mode": fault.mode,
+        "on": fault.on,
         "count": fault.remaining,
         "status": fault.status,
         "delay_seconds": fault.delay_seconds,
@@ -377,6 +390,11 @@ def _fault_from(body: dict[str, Any]) -> Fault:
     mode = body.get("mode")
     if mode not in FaultMode.values:
         raise BadRequest(f"mode must be one of {', '.join(FaultMode.values)}.")
+    on = body.get("on", FaultTarget.ANY)
+    if on not in FaultTarget.values:
+        raise BadRequest(f"on must be one of {', '.join(FaultTarget.values)}.")
+    if on != FaultTarget.ANY and method.lower() in GET_METHODS:
+        raise BadRequest('on "preview" or "commit" applies to the change methods only.')
     count = body.get("count", 1)
     status = body.get("status", 500)
     delay = body.get("delay_seconds", 0)
@@ -389,6 +407,7 @@ def _fault_from(body: dict[str, Any]) -> Fault:
     return Fault(
         method=method.lower(),
         mode=mode,
+        on=on,
         remaining=count,
         status=status,
         delay_seconds=Decimal(delay).quantize(Decimal("0.001")),
@@ -406,3 +425,83 @@ def control_faults(request: HttpRequest) -> HttpResponse:
     elif request.method != "GET":
         return _not_allowed("GET", "POST", "DELETE")
     return json_response({"Faults": [_fault_payload(f) for f in Fault.objects.all()], "ResultMessage": "OK"})
+
+
+def _delivery_payload(delivery: NotificationDelivery) -> dict[str, Any]:
+    return {
+        "id": delivery.pk,
+        "PurchaseId": delivery.purchase.vendor_id,
+        "SubscriptionId": delivery.purchase.subscription_id,
+        "copy": delivery.copy_no,
+        "state": delivery.state,
+        "url": _without_secret(delivery.url),
+        "attempts": delivery.attempts,
+        "last_status": delivery.last_status,
+        "last_error": delivery.last_error,
+        "created_at": format_moment(delivery.created_at),
+        "next_attempt_at": format_moment(delivery.next_attempt_at) if delivery.next_attempt_at else None,
+        "delivered_at": format_moment(delivery.delivered_at) if delivery.delivered_at else None,
+        "body": json.loads(delivery.body, parse_float=Decimal),
+    }
+
+
+def _without_secret(url: str) -> str:
+    """The endpoint's last path segment is the receiver's secret: never shown."""
+    head, _, _ = url.rstrip("/").rpartition("/")
+    return f"{head}/***/" if head else url
+
+
+def _control_payload() -> dict[str, Any]:
+    plan = notifications.control()
+    return {"duplicate": plan.duplicate, "delay_seconds": plan.delay_seconds, "hold": plan.hold}
+
+
+def _notification_control(body: dict[str, Any]) -> None:
+    duplicate = body.get("duplicate")
+    delay = body.get("delay_seconds")
+    hold = body.get("hold")
+    release = body.get("release")
+    if duplicate is not None and (
+        isinstance(duplicate, bool) or not isinstance(duplicate, int) or not 0 <= duplicate <= 10
+    ):
+        raise BadRequest("duplicate must be a whole number from 0 to 10.")
+    if delay is not None and (
+        isinstance(delay, bool) or not isinstance(delay, int | Decimal) or not 0 <= delay <= 86400
+    ):
+        raise BadRequest("delay_seconds must be a number from 0 to 86400.")
+    if hold is not None and not isinstance(hold, bool):
+        raise BadRequest("hold must be true or false.")
+    if release is not None and release not in ("in_order", "reverse"):
+        raise BadRequest('release must be "in_order" or "reverse".')
+    if duplicate is None and delay is None and hold is None and release is None:
+        raise BadRequest(
+            'Send any of {"duplicate": N, "delay_seconds": S, "hold": bool, "release": "in_order"|"reverse"}.'
+        )
+    notifications.control_update(
+        duplicate=duplicate,
+        delay_seconds=Decimal(delay).quantize(Decimal("0.001")) if delay is not None else None,
+        hold=hold,
+    )
+    if release is not None:
+        notifications.notifications_release(order=release)
+
+
+@_control
+def control_notifications(request: HttpRequest) -> HttpResponse:
+    """The notifications the sandbox sent or will send, and how it misbehaves when sending them."""
+    if request.method == "POST":
+        _notification_control(_json_body(request))
+    elif request.method == "DELETE":
+        notifications.control_reset()
+    elif request.method != "GET":
+        return _not_allowed("GET", "POST", "DELETE")
+    deliveries = NotificationDelivery.objects.select_related("purchase").order_by("-created_at", "-id")
+    if (subscription_id := _subscription_filter(request)) is not None:
+        deliveries = deliveries.filter(purchase__subscription_id=subscription_id)
+    return json_response(
+        {
+            "Control": _control_payload(),
+            "Notifications": [_delivery_payload(d) for d in deliveries],
+            "ResultMessage": "OK",
+        }
+    )

@@ -94,6 +94,42 @@ TASKS = {"default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_d
 # Changes: how long a quote may be consented to, and the consent text's version.
 QUOTE_VALID_MINUTES = env_int("QUOTE_VALID_MINUTES", 15)
 
+# Payment notifications and reconciliation.
+# The vendor POSTs PaidOrderNotifications to SITE_URL/cleverbridge/notifications/<secret>/ (no signature exists:
+# a long random secret in the path, optionally HTTP Basic credentials too). Outcome-unknown commits are resolved
+# by reads only: applied -> committed, not applied after the grace period -> failed, unresolved -> support.
+DEMO_NOTIFICATION_SECRET = "demo-notification-secret-0123456789abcdef"
+CLEVERBRIDGE_NOTIFICATION_SECRET = env.str(
+    "CLEVERBRIDGE_NOTIFICATION_SECRET", default=DEMO_NOTIFICATION_SECRET if DEBUG else ""
+)
+CLEVERBRIDGE_NOTIFICATION_USER = env.str("CLEVERBRIDGE_NOTIFICATION_USER", default="")
+CLEVERBRIDGE_NOTIFICATION_PASSWORD = env.str("CLEVERBRIDGE_NOTIFICATION_PASSWORD", default="")
+NOTIFICATION_MAX_BYTES = env_int("NOTIFICATION_MAX_BYTES", 1024 * 1024)
+NOTIFICATION_RETRY_SECONDS = env_int("NOTIFICATION_RETRY_SECONDS", 5)
+NOTIFICATION_PENDING_GIVE_UP_HOURS = env_int("NOTIFICATION_PENDING_GIVE_UP_HOURS", 24)
+RECONCILE_BACKOFF_SECONDS = [
+    int(step) for step in env.list("RECONCILE_BACKOFF_SECONDS", default=["5", "15", "30", "60", "300", "900", "3600"])
+]
+RECONCILE_GRACE_SECONDS = env_int("RECONCILE_GRACE_SECONDS", 120)
+RECONCILE_GIVE_UP_HOURS = env_int("RECONCILE_GIVE_UP_HOURS", 24)
+RECONCILE_STUCK_COMMITTING_SECONDS = env_int("RECONCILE_STUCK_COMMITTING_SECONDS", 300)
+# The sandbox's notification sender: where it delivers, and its retry schedule (the vendor's: every 2 h for 48 h).
+SANDBOX_NOTIFICATION_URL = env.str(
+    "SANDBOX_NOTIFICATION_URL", default=f"{SITE_URL}/cleverbridge/notifications/{CLEVERBRIDGE_NOTIFICATION_SECRET}/"
+)
+SANDBOX_NOTIFICATION_RETRY_SECONDS = env_int("SANDBOX_NOTIFICATION_RETRY_SECONDS", 2 * 60 * 60)
+SANDBOX_NOTIFICATION_RETRY_FOR_HOURS = env_int("SANDBOX_NOTIFICATION_RETRY_FOR_HOURS", 48)
+SANDBOX_NOTIFICATION_TIMEOUT = env_float("SANDBOX_NOTIFICATION_TIMEOUT", 10.0)
+if not DEBUG and len(CLEVERBRIDGE_NOTIFICATION_SECRET) < 32:
+    raise ImproperlyConfigured(
+        "CLEVERBRIDGE_NOTIFICATION_SECRET is missing or shorter than 32 characters; "
+        "set a long random value when DEBUG is off"
+    )
+if bool(CLEVERBRIDGE_NOTIFICATION_USER) != bool(CLEVERBRIDGE_NOTIFICATION_PASSWORD):
+    raise ImproperlyConfigured(
+        "set both CLEVERBRIDGE_NOTIFICATION_USER and CLEVERBRIDGE_NOTIFICATION_PASSWORD, or neither"
+    )
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

@@ -164,7 +164,10 @@ def _receipt_context(quote: Quote) -> dict:
 @require_GET
 @customer_required
 def receipt(request: HttpRequest, quote_id) -> HttpResponse:
+    """The receipt; htmx polls its outcome fragment while the change is still being confirmed or paid."""
     quote = _customer_quote(request, quote_id)
+    if request.htmx:
+        return render(request, "changes/receipt.html#outcome", _receipt_context(quote))
     return render(request, "changes/receipt.html", _receipt_context(quote))
 
 

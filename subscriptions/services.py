@@ -523,6 +523,10 @@ def quote_commit(
     # 3. Send the commit once. Whatever happens is recorded; nothing is ever re-sent.
     with transaction.atomic():
         locked = Quote.objects.select_for_update().get(pk=quote.pk)
+        locked.commit_sent_at = timezone.now()
+        locked.sent_charge_now_gross = fresh.charge_now.gross
+        locked.save(update_fields=["commit_sent_at", "sent_charge_now_gross"])
+        quote.commit_sent_at = locked.commit_sent_at
         ledger.record(
             action="change.commit_sent",
             quote=locked,
@@ -541,11 +545,11 @@ def quote_commit(
             _finish(quote, QuoteState.REJECTED, message=exc.message, reason="rejected", error=exc, **context)
         )
     except OutcomeUnknown as exc:
-        return CommitOutcome(
-            _finish(
-                quote, QuoteState.OUTCOME_UNKNOWN, message=exc.message, reason="outcome_unknown", error=exc, **context
-            )
+        unknown = _finish(
+            quote, QuoteState.OUTCOME_UNKNOWN, message=exc.message, reason="outcome_unknown", error=exc, **context
         )
+        _after_sending(unknown)
+        return CommitOutcome(unknown)
     except Unavailable as exc:
         return CommitOutcome(
             _finish(
@@ -561,9 +565,29 @@ def quote_commit(
         )
     except Exception as exc:
         logger.exception("commit of quote %s failed after sending", quote.public_id)
-        _finish(quote, QuoteState.OUTCOME_UNKNOWN, message=str(exc), reason="outcome_unknown", **context)
+        _after_sending(
+            _finish(quote, QuoteState.OUTCOME_UNKNOWN, message=str(exc), reason="outcome_unknown", **context)
+        )
         raise
-    return CommitOutcome(_finish(quote, QuoteState.COMMITTED, reason="committed", result=result, **context))
+    committed = _finish(quote, QuoteState.COMMITTED, reason="committed", result=result, **context)
+    _after_sending(committed)
+    return CommitOutcome(committed)
+
+
+def _after_sending(quote: Quote) -> None:
+    """Background follow-up of a sent commit: notifications that arrived early, and reads for an unknown outcome.
+
+    Never lets a queue problem reach the customer: the commit's outcome is already recorded.
+    """
+    from subscriptions.notifications import notifications_kick
+    from subscriptions.reconcile import reconcile_schedule
+
+    try:
+        if quote.state == QuoteState.OUTCOME_UNKNOWN:
+            reconcile_schedule(quote)
+        notifications_kick(subscription_id=quote.subscription_id)
+    except Exception:
+        logger.exception("follow-up of quote %s could not be planned; reconcile_changes will find it", quote.public_id)
 
 
 def _reconsent_reasons(

@@ -1,1 +1,1 @@
-from subscriptions.admin import changes, customers  # noqa: F401
+from subscriptions.admin import changes, customers, notifications  # noqa: F401

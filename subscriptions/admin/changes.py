@@ -59,8 +59,10 @@ class QuoteAdmin(ReadOnlyAdmin):
         "charge_now_gross",
         "currency",
         "state",
+        "needs_support",
+        "purchase_id",
     ]
-    list_filter = ["state", "kind", "currency"]
+    list_filter = ["state", "needs_support", "kind", "currency"]
     search_fields = ["public_id", "subscription_id", "customer__email", "customer__vendor_id"]
     date_hierarchy = "created_at"
 

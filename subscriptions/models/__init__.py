@@ -1,2 +1,3 @@
 from subscriptions.models.changes import *  # noqa: F403
 from subscriptions.models.customers import *  # noqa: F403
+from subscriptions.models.notifications import *  # noqa: F403

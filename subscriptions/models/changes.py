@@ -21,6 +21,7 @@ from subscriptions.models.customers import Customer
 
 __all__ = [
     "AMOUNT_FIELDS",
+    "FINAL_STATES",
     "IN_FLIGHT_STATES",
     "AddOn",
     "AppendOnlyError",
@@ -165,9 +166,18 @@ class QuoteState(models.TextChoices):
     OUTCOME_UNKNOWN = "outcome_unknown", "Being confirmed"
     SUPERSEDED = "superseded", "Replaced by a new quote"
     EXPIRED = "expired", "Expired"
+    PAID = "paid", "Paid"
+    FAILED = "failed", "Not applied"
 
 
 IN_FLIGHT_STATES = (QuoteState.COMMITTING, QuoteState.OUTCOME_UNKNOWN)
+FINAL_STATES = (
+    QuoteState.PAID,
+    QuoteState.FAILED,
+    QuoteState.REJECTED,
+    QuoteState.NOT_SENT,
+    QuoteState.SUPERSEDED,
+)
 
 
 class Quote(models.Model):
@@ -225,6 +235,25 @@ class Quote(models.Model):
     confirmed_next_billing_net = models.DecimalField(**MONEY, null=True, blank=True)
     confirmed_next_billing_vat = models.DecimalField(**MONEY, null=True, blank=True)
 
+    # After sending: what the vendor was asked to charge, the payment, and the reconciliation of an unknown outcome.
+    commit_sent_at = models.DateTimeField(null=True, blank=True, help_text="When the commit was handed to the vendor.")
+    sent_charge_now_gross = models.DecimalField(
+        **MONEY, null=True, blank=True, help_text="The fresh preview's charge now, just before sending."
+    )
+    result_running_no = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The item the change ended on (an add-on's new running number)."
+    )
+    paid_at = models.DateTimeField(null=True, blank=True)
+    purchase_id = models.BigIntegerField(null=True, blank=True, unique=True, help_text="The vendor's PurchaseId.")
+    interval_number = models.PositiveIntegerField(null=True, blank=True)
+    paid_next_billing_date = models.DateTimeField(null=True, blank=True)
+    reconcile_attempts = models.PositiveIntegerField(default=0)
+    next_reconcile_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    needs_support = models.BooleanField(
+        default=False, db_index=True, help_text="Could not be resolved automatically; support must look at it."
+    )
+    support_flagged_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
@@ -250,11 +279,35 @@ class Quote(models.Model):
         return self.state in IN_FLIGHT_STATES
 
     @property
+    def charge_expected(self) -> bool:
+        """A charge now was agreed, so the vendor will send a PaidOrderNotification for it."""
+        return self.charge_now_gross > 0
+
+    @property
+    def awaiting_confirmation(self) -> bool:
+        """Still moving by itself: being sent or confirmed, or done and waiting for the payment notification."""
+        if self.state in IN_FLIGHT_STATES:
+            return True
+        return self.state == QuoteState.COMMITTED and self.charge_expected
+
+    @property
     def shown_state(self) -> str:
         """The state as the customer should read it: an unused quote past its expiry is expired."""
         if self.state == QuoteState.QUOTED and self.is_expired():
             return QuoteState.EXPIRED
         return self.state
+
+    @property
+    def charge_expected(self) -> bool:
+        """A charge now was agreed, so the vendor will send a PaidOrderNotification for it."""
+        return self.charge_now_gross > 0
+
+    @property
+    def awaiting_confirmation(self) -> bool:
+        """Still moving by itself: being sent or confirmed, or done and waiting for the payment notification."""
+        if self.state in IN_FLIGHT_STATES:
+            return True
+        return self.state == QuoteState.COMMITTED and self.charge_expected
 
     @property
     def shown_state_label(self) -> str:

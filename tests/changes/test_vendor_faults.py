@@ -30,20 +30,6 @@ def _is_commit(request: httpx.Request) -> bool:
     return body.get("AlignmentSettings", {}).get("GetCustomerPricePreviewOnly") is False
 
 
-class FaultOnCommit(InProcessTransport):
-    """Plans a sandbox fault just before the commit is sent (sandbox faults cannot tell a preview from a commit)."""
-
-    def __init__(self, vendor, **fault):
-        self.vendor = vendor
-        self.fault = fault
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if _is_commit(request) and self.fault:
-            self.vendor.fault(METHOD, **self.fault)
-            self.fault = {}
-        return super().handle_request(request)
-
-
 class UnreachableForCommit(InProcessTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if _is_commit(request):
@@ -51,9 +37,9 @@ class UnreachableForCommit(InProcessTransport):
         return super().handle_request(request)
 
 
-def fault_on_commit(monkeypatch, vendor, **fault) -> None:
-    transport = FaultOnCommit(vendor, **fault)
-    monkeypatch.setattr(cleverbridge, "make_transport", lambda: transport)
+def fault_on_commit(vendor, **fault) -> None:
+    """A fault for the commit only: the fresh preview just before it passes (the sandbox's `on: commit`)."""
+    vendor.fault(METHOD, on="commit", **fault)
 
 
 # --- Preview ---------------------------------------------------------------------------------
@@ -107,7 +93,7 @@ def test_preview_is_retried_when_allowed(browser, vendor, settings, monkeypatch)
 
 def test_vendor_rejection_on_commit_charges_nothing(browser, vendor, monkeypatch):
     _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
-    fault_on_commit(monkeypatch, vendor, mode="error", status=402)
+    fault_on_commit(vendor, mode="error", status=402)
 
     response = commit(browser, quote)
 
@@ -127,7 +113,7 @@ def test_vendor_rejection_on_commit_charges_nothing(browser, vendor, monkeypatch
 def test_outcome_unknown_is_never_resent_and_blocks_the_same_change(browser, vendor, monkeypatch):
     _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
     _, waiting = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=2)  # a second tab
-    fault_on_commit(monkeypatch, vendor, mode="apply_then_error", status=500)
+    fault_on_commit(vendor, mode="apply_then_error", status=500)
 
     response = commit(browser, quote, htmx=True)
 
@@ -178,7 +164,7 @@ def test_connect_failure_on_commit_means_not_sent(browser, vendor, monkeypatch):
 
 def test_rate_limit_on_commit_means_not_sent(browser, vendor, monkeypatch):
     _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
-    fault_on_commit(monkeypatch, vendor, mode="error", status=429)
+    fault_on_commit(vendor, mode="error", status=429)
 
     commit(browser, quote)
 

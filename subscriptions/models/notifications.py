@@ -1,0 +1,67 @@
+"""What the vendor sent us: every inbound notification, stored before anything acts on it.
+
+A row is written with the raw body and sanitized headers first (its own transaction), then parsed
+and marked. The vendor has no event id and retries for 48 hours, so (purchase id, type) is unique
+among originals: a replay is stored too, marked `duplicate` and linked to the original, and changes
+nothing else.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from subscriptions.models.changes import Quote
+
+__all__ = ["InboundNotification", "NotificationStatus"]
+
+
+class NotificationStatus(models.TextChoices):
+    RECEIVED = "received", "Received, not yet parsed"
+    MALFORMED = "malformed", "Malformed (not a JSON object or fields missing)"
+    IGNORED = "ignored", "Ignored (unknown type or a test purchase)"
+    DUPLICATE = "duplicate", "Duplicate of an earlier delivery"
+    PENDING = "pending", "Waiting to be processed"
+    PROCESSED = "processed", "Processed: the change is paid"
+    UNMATCHED = "unmatched", "Matches no change (kept for support)"
+    ERROR = "error", "Processing failed; will be retried"
+
+
+class InboundNotification(models.Model):
+    """One delivery from the vendor, exactly as received (read-only in the admin)."""
+
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    headers = models.JSONField(default=dict, help_text="Request headers without Authorization and Cookie.")
+    body = models.TextField(blank=True, help_text="The raw body (UTF-8, undecodable bytes replaced).")
+    body_bytes = models.PositiveIntegerField(default=0, help_text="The body's size as received.")
+
+    status = models.CharField(max_length=20, choices=NotificationStatus.choices, default=NotificationStatus.RECEIVED)
+    note = models.TextField(blank=True, help_text="Why it has its status, in words.")
+    notification_type = models.CharField(max_length=100, blank=True, help_text="meta.type")
+    purchase_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    status_id = models.CharField(max_length=20, blank=True, help_text="The purchase's statusId (TST = test).")
+    subscription_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="replays")
+    replay_count = models.PositiveIntegerField(default=0, help_text="How many replays of this one arrived since.")
+    last_replay_at = models.DateTimeField(null=True, blank=True)
+
+    quote = models.ForeignKey(Quote, null=True, blank=True, on_delete=models.PROTECT, related_name="notifications")
+    attempts = models.PositiveIntegerField(default=0, help_text="Processing attempts.")
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["purchase_id", "notification_type"],
+                condition=models.Q(duplicate_of__isnull=True, purchase_id__isnull=False),
+                name="notification_unique_purchase_and_type",
+            )
+        ]
+
+    def __str__(self) -> str:
+        what = self.notification_type or "notification"
+        purchase = f" purchase {self.purchase_id}" if self.purchase_id else ""
+        return f"{self.received_at:%Y-%m-%d %H:%M:%S} {what}{purchase} ({self.status})"

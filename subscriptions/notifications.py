@@ -1,0 +1,542 @@
+"""The vendor's payment notifications: receive, de-duplicate, match to a change, confirm, record.
+
+Receiving stores the raw message first, in its own transaction, and only then parses it, so nothing
+the vendor sent is ever lost, whatever it looks like. Processing runs in the background (a task):
+the payload is a hint, never trusted on its word. A `PaidOrderNotification` is matched to the change
+it pays for (subscription, running number, amount, time) and confirmed with a `getsubscription` read
+before the change is marked paid, with its ledger entry in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from subscriptions import ledger
+from subscriptions.cleverbridge import CleverbridgeError, Rejected, Subscription, get_client
+from subscriptions.models import ChangeKind, InboundNotification, NotificationStatus, Quote, QuoteState
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "PAID_ORDER",
+    "Malformed",
+    "PaidItem",
+    "PaidOrder",
+    "Receipt",
+    "notification_process",
+    "notification_receive",
+    "notifications_kick",
+    "parse_paid_order",
+]
+
+PAID_ORDER = "PaidOrderNotification"
+TEST_STATUS = "TST"
+DROPPED_HEADERS = {"authorization", "proxy-authorization", "cookie"}
+MAX_HEADER_VALUE = 1000
+MAX_RETRY_SECONDS = 3600
+PROCESSABLE = (NotificationStatus.PENDING, NotificationStatus.ERROR)
+
+
+class Malformed(Exception):
+    """The body is not a notification we can read; `str(exc)` says why."""
+
+
+@dataclass(frozen=True)
+class PaidItem:
+    """One subscription item of a paid purchase (`items[].recurringBilling`)."""
+
+    subscription_id: int
+    running_no: int
+    interval_number: int | None
+    next_billing_date: datetime | None
+    gross: Decimal | None
+    product_id: int | None
+    quantity: int | None
+
+
+@dataclass(frozen=True)
+class PaidOrder:
+    purchase_id: int
+    status_id: str
+    date: datetime | None
+    currency: str
+    revenue_category: str
+    gross: Decimal | None
+    net: Decimal | None
+    vat: Decimal | None
+    items: tuple[PaidItem, ...]
+
+    @property
+    def is_test(self) -> bool:
+        return self.status_id.upper() == TEST_STATUS
+
+    def amount_for(self, item: PaidItem) -> Decimal | None:
+        """What the purchase charged for this item: the item's own gross, else the purchase's total."""
+        return item.gross if item.gross is not None else self.gross
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the endpoint answers, and the row it stored."""
+
+    status: int
+    notification: InboundNotification
+
+
+# --- Parsing ----------------------------------------------------------------------------------
+
+
+def _load(body: str) -> dict[str, Any]:
+    try:
+        data = json.loads(body, parse_float=Decimal)
+    except (ValueError, RecursionError) as exc:
+        raise Malformed(f"not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise Malformed("not a JSON object")
+    return data
+
+
+def _type_of(data: dict[str, Any]) -> str:
+    meta = data.get("meta")
+    if not isinstance(meta, dict):
+        raise Malformed("meta is missing or not an object")
+    kind = meta.get("type")
+    if not isinstance(kind, str) or not kind.strip():
+        raise Malformed("meta.type is missing")
+    return kind.strip()[:100]
+
+
+def _int(value: Any, name: str, *, required: bool = True) -> int | None:
+    if value is None or value == "":
+        if required:
+            raise Malformed(f"{name} is missing")
+        return None
+    if isinstance(value, bool):
+        raise Malformed(f"{name} is not a whole number")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, Decimal) and value == value.to_integral_value():
+        number = int(value)
+    elif isinstance(value, str) and value.strip().lstrip("Ss").isdigit():
+        number = int(value.strip().lstrip("Ss"))
+    else:
+        raise Malformed(f"{name} is not a whole number")
+    if not 0 <= number < 2**62:
+        raise Malformed(f"{name} is out of range")
+    return number
+
+
+def _amount(value: Any, name: str) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise Malformed(f"{name} is not an amount")
+    try:
+        amount = Decimal(str(value)) if isinstance(value, int | str) else value
+    except InvalidOperation:
+        raise Malformed(f"{name} is not an amount") from None
+    if not isinstance(amount, Decimal) or not amount.is_finite():
+        raise Malformed(f"{name} is not an amount")
+    return amount
+
+
+def _moment(value: Any, name: str) -> datetime | None:
+    """The vendor's timestamps have no offset and mean UTC."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise Malformed(f"{name} is not a timestamp")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise Malformed(f"{name} is not a timestamp") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _first(data: dict[str, Any], *names: str) -> Any:
+    return next((data[name] for name in names if data.get(name) is not None), None)
+
+
+def parse_paid_order(data: dict[str, Any]) -> PaidOrder:
+    """Read a PaidOrderNotification (raises Malformed). Only subscription items are kept."""
+    meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
+    items_data = data.get("items")
+    if not isinstance(items_data, list):
+        raise Malformed("items is missing or not a list")
+    items = []
+    for index, item in enumerate(items_data):
+        if not isinstance(item, dict):
+            raise Malformed(f"items[{index}] is not an object")
+        billing = item.get("recurringBilling")
+        if billing is None:
+            continue
+        if not isinstance(billing, dict):
+            raise Malformed(f"items[{index}].recurringBilling is not an object")
+        where = f"items[{index}].recurringBilling"
+        items.append(
+            PaidItem(
+                subscription_id=_int(billing.get("subscriptionId"), f"{where}.subscriptionId"),
+                running_no=_int(billing.get("subscriptionItemRunningNo"), f"{where}.subscriptionItemRunningNo"),
+                interval_number=_int(billing.get("intervalNumber"), f"{where}.intervalNumber", required=False),
+                next_billing_date=_moment(billing.get("nextBillingDate"), f"{where}.nextBillingDate"),
+                gross=_amount(_first(item, "totalGrossPrice", "grossPrice"), f"items[{index}].totalGrossPrice"),
+                product_id=_int(item.get("productId"), f"items[{index}].productId", required=False),
+                quantity=_int(item.get("quantity"), f"items[{index}].quantity", required=False),
+            )
+        )
+    status_id = data.get("statusId")
+    currency = _first(data, "currencyId", "currency")
+    category = _first(data, "subscriptionRevenueCategoryId", "revenueCategoryId")
+    return PaidOrder(
+        purchase_id=_int(data.get("purchaseId"), "purchaseId"),
+        status_id=status_id.strip()[:20] if isinstance(status_id, str) else "",
+        date=_moment(meta.get("date"), "meta.date"),
+        currency=currency.strip()[:3].upper() if isinstance(currency, str) else "",
+        revenue_category=category.strip()[:40] if isinstance(category, str) else "",
+        gross=_amount(_first(data, "totalGrossPrice", "grossPrice"), "totalGrossPrice"),
+        net=_amount(_first(data, "totalNetPrice", "netPrice"), "totalNetPrice"),
+        vat=_amount(_first(data, "totalVatPrice", "vatPrice"), "totalVatPrice"),
+        items=tuple(items),
+    )
+
+
+# --- Receiving --------------------------------------------------------------------------------
+
+
+def sanitized_headers(meta: dict[str, Any]) -> dict[str, str]:
+    """Request headers as sent, minus credentials and cookies (the secret is in the path, never stored)."""
+    headers = {}
+    for key, value in meta.items():
+        if key.startswith("HTTP_"):
+            name = key[5:].replace("_", "-").title()
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            name = key.replace("_", "-").title()
+        else:
+            continue
+        if name.lower() in DROPPED_HEADERS:
+            continue
+        headers[name] = str(value)[:MAX_HEADER_VALUE]
+    return headers
+
+
+def _mark(notification: InboundNotification, status: str, note: str = "", **fields: Any) -> None:
+    notification.status = status
+    notification.note = note
+    for name, value in fields.items():
+        setattr(notification, name, value)
+    notification.save(update_fields=["status", "note", *fields])
+
+
+def notification_receive(
+    *, body: bytes, headers: dict[str, str], remote_addr: str | None, too_large: bool = False
+) -> Receipt:
+    """Store the delivery first, then parse and mark it; returns the HTTP status to answer. Bad input never raises."""
+    with transaction.atomic():
+        notification = InboundNotification.objects.create(
+            headers=headers,
+            remote_addr=remote_addr or None,
+            body=body.decode("utf-8", errors="replace"),
+            body_bytes=len(body),
+        )
+    if too_large:
+        _mark(notification, NotificationStatus.MALFORMED, f"body larger than {settings.NOTIFICATION_MAX_BYTES} bytes")
+        return Receipt(413, notification)
+    try:
+        data = _load(notification.body)
+        kind = _type_of(data)
+    except Malformed as exc:
+        _mark(notification, NotificationStatus.MALFORMED, str(exc))
+        return Receipt(400, notification)
+    if kind != PAID_ORDER:
+        _mark(notification, NotificationStatus.IGNORED, f"type {kind!r} is not handled", notification_type=kind)
+        return Receipt(200, notification)
+    try:
+        order = parse_paid_order(data)
+    except Malformed as exc:
+        _mark(notification, NotificationStatus.MALFORMED, str(exc), notification_type=kind)
+        return Receipt(400, notification)
+
+    fields = {
+        "notification_type": kind,
+        "purchase_id": order.purchase_id,
+        "status_id": order.status_id,
+        "subscription_id": order.items[0].subscription_id if order.items else None,
+    }
+    if order.is_test and not settings.SANDBOX_ENABLED:
+        status, note = NotificationStatus.IGNORED, "a test purchase (statusId TST) while the sandbox is off"
+    elif not order.items:
+        status, note = NotificationStatus.IGNORED, "no subscription item in this purchase"
+    else:
+        status, note = NotificationStatus.PENDING, ""
+    try:
+        with transaction.atomic():
+            _mark(notification, status, note, **fields)
+    except IntegrityError:
+        return Receipt(200, _duplicate(notification, order, kind))
+    if status == NotificationStatus.PENDING:
+        from subscriptions import tasks
+
+        tasks.enqueue_notification(notification.pk)
+    return Receipt(200, notification)
+
+
+def _duplicate(notification: InboundNotification, order: PaidOrder, kind: str) -> InboundNotification:
+    """A replay: kept, linked to the original, counted there; nothing else changes."""
+    original = InboundNotification.objects.get(
+        purchase_id=order.purchase_id, notification_type=kind, duplicate_of__isnull=True
+    )
+    now = timezone.now()
+    with transaction.atomic():
+        _mark(
+            notification,
+            NotificationStatus.DUPLICATE,
+            f"replay of notification {original.pk}",
+            notification_type=kind,
+            purchase_id=order.purchase_id,
+            status_id=order.status_id,
+            subscription_id=order.items[0].subscription_id if order.items else None,
+            duplicate_of=original,
+        )
+        InboundNotification.objects.filter(pk=original.pk).update(
+            replay_count=F("replay_count") + 1, last_replay_at=now
+        )
+    logger.info("notification %s is a replay of %s (purchase %s)", notification.pk, original.pk, order.purchase_id)
+    return notification
+
+
+# --- Processing -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Match:
+    quote: Quote
+    item: PaidItem
+    amount: Decimal
+    running_no: int
+
+
+def _amount_fits(quote: Quote, amount: Decimal | None, currency: str) -> bool:
+    """Committed: exactly what the vendor confirmed. Unknown outcome: charged, and never more than agreed."""
+    if amount is None or amount <= 0:
+        return False
+    if currency and currency != quote.currency:
+        return False
+    if quote.confirmed_charge_now_gross is not None:
+        return amount == quote.confirmed_charge_now_gross
+    ceiling = quote.sent_charge_now_gross if quote.sent_charge_now_gross is not None else quote.charge_now_gross
+    return amount <= ceiling
+
+
+def _candidates(order: PaidOrder, item: PaidItem, received_at: datetime) -> list[Quote]:
+    quotes = Quote.objects.filter(
+        subscription_id=item.subscription_id,
+        state__in=[QuoteState.COMMITTED, QuoteState.OUTCOME_UNKNOWN],
+        purchase_id__isnull=True,
+        commit_sent_at__isnull=False,
+        commit_sent_at__lte=received_at,
+    ).order_by("commit_sent_at", "id")
+    found = []
+    for quote in quotes.select_related("customer"):
+        if quote.kind == ChangeKind.ADDON:
+            if quote.result_running_no not in (None, item.running_no):
+                continue
+        elif quote.running_no != item.running_no:
+            continue
+        if _amount_fits(quote, order.amount_for(item), order.currency):
+            found.append(quote)
+    return found
+
+
+def _confirm(quote: Quote, item: PaidItem, subscription: Subscription) -> bool:
+    """Does the vendor's subscription show this change on the notification's item?"""
+    from subscriptions.reconcile import Applied, change_applied
+
+    if subscription.customer_id != quote.customer.vendor_id:
+        return False
+    applied, running_no = change_applied(quote, subscription)
+    return applied == Applied.YES and running_no == item.running_no
+
+
+def notification_process(*, notification_id: int, now: datetime | None = None) -> str:
+    """Match one stored notification to its change, confirm with the vendor and record the payment.
+
+    Returns the notification's status afterwards. Safe to run twice: only pending (or failed) rows are worked.
+    """
+    now = now or timezone.now()
+    notification = InboundNotification.objects.filter(pk=notification_id).first()
+    if notification is None or notification.status not in PROCESSABLE:
+        return notification.status if notification else "missing"
+    try:
+        order = parse_paid_order(_load(notification.body))
+    except Malformed as exc:  # it parsed on receipt; only a changed parser could get here
+        _mark(notification, NotificationStatus.MALFORMED, str(exc))
+        return notification.status
+
+    waiting = False
+    matches: list[tuple[Quote, PaidItem]] = []
+    for item in order.items:
+        candidates = _candidates(order, item, notification.received_at)
+        matches += [(quote, item) for quote in candidates]
+        if (
+            not candidates
+            and Quote.objects.filter(subscription_id=item.subscription_id, state=QuoteState.COMMITTING).exists()
+        ):
+            waiting = True
+    if not matches:
+        if waiting:
+            return _retry_later(notification, "a change to this subscription is still being sent", now)
+        _mark(
+            notification,
+            NotificationStatus.UNMATCHED,
+            "no committed or unconfirmed change matches this purchase (subscription, item, amount, time)",
+            processed_at=now,
+        )
+        logger.warning("notification %s (purchase %s) matches no change", notification.pk, order.purchase_id)
+        return notification.status
+
+    subscriptions: dict[int, Subscription | None] = {}
+    problems = []
+    for quote, item in matches:
+        if item.subscription_id not in subscriptions:
+            try:
+                subscriptions[item.subscription_id] = get_client().get_subscription(item.subscription_id)
+            except Rejected as exc:
+                subscriptions[item.subscription_id] = None
+                problems.append(f"S{item.subscription_id}: the vendor refused the read ({exc.message})")
+            except CleverbridgeError as exc:
+                return _retry_later(notification, f"could not confirm with the vendor: {exc}", now)
+        subscription = subscriptions[item.subscription_id]
+        if subscription is None or not _confirm(quote, item, subscription):
+            problems.append(f"quote {quote.public_id}: the vendor does not show the change on item {item.running_no}")
+            continue
+        recorded = _record_paid(notification, order, item, quote.pk, now)
+        if recorded:
+            return notification.status
+    return _retry_later(notification, "; ".join(problems) or "not confirmed", now)
+
+
+def _record_paid(
+    notification: InboundNotification, order: PaidOrder, item: PaidItem, quote_pk: int, now: datetime
+) -> bool:
+    """Lock, check, write: the change becomes paid with its ledger entries, the notification processed."""
+    with transaction.atomic():
+        quote = Quote.objects.select_for_update().get(pk=quote_pk)
+        locked = InboundNotification.objects.select_for_update().get(pk=notification.pk)
+        if locked.status not in PROCESSABLE:
+            notification.refresh_from_db()
+            return True
+        if quote.state not in (QuoteState.COMMITTED, QuoteState.OUTCOME_UNKNOWN) or quote.purchase_id is not None:
+            return False
+        facts = notification_data(locked, order, item)
+        if quote.state == QuoteState.OUTCOME_UNKNOWN:
+            quote.state = QuoteState.COMMITTED
+            quote.vendor_message = ""
+            ledger.record(
+                action="change.confirmed_applied",
+                quote=quote,
+                data={**ledger.quote_data(quote), "reason": "paid_notification", "notification": facts},
+            )
+        quote.state = QuoteState.PAID
+        quote.state_changed_at = now
+        quote.paid_at = now
+        quote.purchase_id = order.purchase_id
+        quote.interval_number = item.interval_number
+        quote.paid_next_billing_date = item.next_billing_date
+        quote.result_running_no = item.running_no
+        quote.next_reconcile_at = None
+        quote.save(
+            update_fields=[
+                "state",
+                "state_changed_at",
+                "vendor_message",
+                "paid_at",
+                "purchase_id",
+                "interval_number",
+                "paid_next_billing_date",
+                "result_running_no",
+                "next_reconcile_at",
+            ]
+        )
+        ledger.record(action="change.paid", quote=quote, data={**ledger.quote_data(quote), "notification": facts})
+        locked.status = NotificationStatus.PROCESSED
+        locked.note = f"change {quote.public_id} paid"
+        locked.quote = quote
+        locked.processed_at = now
+        locked.attempts += 1
+        locked.save(update_fields=["status", "note", "quote", "processed_at", "attempts"])
+    notification.refresh_from_db()
+    logger.info("change %s paid by purchase %s", quote.public_id, order.purchase_id)
+    return True
+
+
+def notification_data(notification: InboundNotification, order: PaidOrder, item: PaidItem) -> dict[str, Any]:
+    """What the ledger keeps of a payment notification."""
+    return {
+        "notification_id": notification.pk,
+        "received_at": notification.received_at.isoformat(),
+        "purchase_id": order.purchase_id,
+        "status_id": order.status_id,
+        "revenue_category": order.revenue_category,
+        "currency": order.currency,
+        "gross": order.amount_for(item),
+        "total_gross": order.gross,
+        "total_net": order.net,
+        "total_vat": order.vat,
+        "subscription_id": item.subscription_id,
+        "running_no": item.running_no,
+        "interval_number": item.interval_number,
+        "next_billing_date": item.next_billing_date.isoformat() if item.next_billing_date else None,
+        "vendor_date": order.date.isoformat() if order.date else None,
+    }
+
+
+def _retry_later(notification: InboundNotification, reason: str, now: datetime) -> str:
+    """Keep it pending and try again with a growing pause; past the give-up time it is kept for support."""
+    attempts = notification.attempts + 1
+    give_up_at = notification.received_at + timedelta(hours=settings.NOTIFICATION_PENDING_GIVE_UP_HOURS)
+    if now >= give_up_at:
+        _mark(notification, NotificationStatus.UNMATCHED, f"gave up: {reason}", attempts=attempts, processed_at=now)
+        logger.warning("notification %s kept for support: %s", notification.pk, reason)
+        return notification.status
+    pause = min(settings.NOTIFICATION_RETRY_SECONDS * 2 ** (attempts - 1), MAX_RETRY_SECONDS)
+    next_at = now + timedelta(seconds=pause)
+    _mark(notification, NotificationStatus.PENDING, reason, attempts=attempts, next_attempt_at=next_at)
+    from subscriptions import tasks
+
+    tasks.enqueue_notification(notification.pk, run_after=next_at)
+    return notification.status
+
+
+def notifications_kick(*, subscription_id: int) -> int:
+    """A change to this subscription just left `committing`: work its waiting notifications now."""
+    from subscriptions import tasks
+
+    waiting = list(
+        InboundNotification.objects.filter(subscription_id=subscription_id, status__in=PROCESSABLE).values_list(
+            "pk", flat=True
+        )
+    )
+    for pk in waiting:
+        tasks.enqueue_notification(pk)
+    return len(waiting)
+
+
+def notifications_due(*, now: datetime | None = None) -> list[int]:
+    """Pending or failed notifications whose next try is due (for the periodic command)."""
+    now = now or timezone.now()
+    return list(
+        InboundNotification.objects.filter(status__in=PROCESSABLE)
+        .exclude(next_attempt_at__gt=now)
+        .order_by("received_at")
+        .values_list("pk", flat=True)
+    )
