@@ -298,18 +298,6 @@ class Quote(models.Model):
         return self.state
 
     @property
-    def charge_expected(self) -> bool:
-        """A charge now was agreed, so the vendor will send a PaidOrderNotification for it."""
-        return self.charge_now_gross > 0
-
-    @property
-    def awaiting_confirmation(self) -> bool:
-        """Still moving by itself: being sent or confirmed, or done and waiting for the payment notification."""
-        if self.state in IN_FLIGHT_STATES:
-            return True
-        return self.state == QuoteState.COMMITTED and self.charge_expected
-
-    @property
     def shown_state_label(self) -> str:
         return QuoteState(self.shown_state).label
 

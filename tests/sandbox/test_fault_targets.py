@@ -3,7 +3,10 @@
 import pytest
 
 from tests.sandbox.api import body_of, change
-from tests.sandbox.test_faults import INCREASE, plan, quantity, subscription  # noqa: F401
+from tests.sandbox.test_faults import INCREASE, plan, quantity
+from tests.sandbox.test_faults import subscription as subscription_fixture
+
+subscription = subscription_fixture
 
 
 def test_a_commit_fault_lets_previews_pass_and_hits_the_commit(api, subscription):

@@ -14,7 +14,10 @@ from sandbox.models import DeliveryState, NotificationDelivery
 from sandbox.notifications import notification_deliver, notifications_due
 from tests.conftest import InProcessTransport
 from tests.sandbox.api import body_of, change
-from tests.sandbox.test_faults import INCREASE, subscription  # noqa: F401
+from tests.sandbox.test_faults import INCREASE
+from tests.sandbox.test_faults import subscription as subscription_fixture
+
+subscription = subscription_fixture
 
 SECRET = "sandbox-test-secret-" + "x" * 20
 
