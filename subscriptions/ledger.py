@@ -28,21 +28,28 @@ MASK = "***"
 def record(
     *,
     action: str,
-    quote: Quote,
+    quote: Quote | None = None,
     customer: Customer | None = None,
     staff_user=None,
     ip: str | None = None,
+    subscription_id: int | None = None,
     data: dict[str, Any],
 ) -> LedgerEntry:
-    """Append one entry; refuses to run outside a transaction (see the module docstring)."""
+    """Append one entry; refuses to run outside a transaction (see the module docstring).
+
+    Most entries are about one quote. Staff actions about a customer rather than a change
+    (`staff.viewed_subscription`, `staff.exported_ledger`) pass `customer` and no quote.
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("ledger.record must be called inside the transaction that changes the state it records")
     if "." not in action:
         raise ValueError(f"ledger actions are dotted codes, not {action!r}")
+    if quote is None and customer is None:
+        raise ValueError("a ledger entry is about a quote or a customer")
     return LedgerEntry.objects.create(
         action=action,
         quote=quote,
-        subscription_id=quote.subscription_id,
+        subscription_id=quote.subscription_id if quote is not None else subscription_id,
         customer=customer,
         staff_user=staff_user,
         ip=ip or None,

@@ -274,9 +274,13 @@ def quote_create(
     change: Change,
     ip: str | None,
     user_agent: str,
+    staff_user=None,
+    valid_minutes: int | None = None,
 ) -> Quote:
     """Check the change, ask the vendor for its price (nothing changes there) and store the quote.
 
+    `staff_user` is the support agent preparing it for the customer (see `subscriptions.assisted`), whose
+    e-mailed link needs a longer `valid_minutes`; the commit re-previews, so a stale price is never charged.
     Raises ChangeNotAllowed, or CleverbridgeError when the vendor cannot give a price (then nothing is stored).
     """
     if subscription.customer_id != customer.vendor_id:
@@ -291,10 +295,14 @@ def quote_create(
         quote = _store_quote(
             customer=customer, subscription=subscription, plan=plan, change=change, vendor_quote=vendor_quote
         )
+        if valid_minutes is not None:
+            quote.expires_at = quote.created_at + timedelta(minutes=valid_minutes)
+            quote.save(update_fields=["expires_at"])
         ledger.record(
             action="change.quoted",
             quote=quote,
             customer=customer,
+            staff_user=staff_user,
             ip=ip,
             data={
                 **ledger.quote_data(quote),

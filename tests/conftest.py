@@ -74,6 +74,14 @@ def vendor_pauses(monkeypatch) -> list[float]:
     return pauses
 
 
+@pytest.fixture
+def admin_client(db, admin_user):
+    """pytest-django's superuser client, past the admin's TOTP step (every admin page needs it)."""
+    from tests.admin.otp import verified
+
+    return verified(admin_user)
+
+
 # CI names the suites it expects (REQUIRE_SUITES=postgres,browser): each must run, pass and never be skipped.
 _suite_outcomes: dict[str, list[str]] = {}
 

@@ -1,7 +1,21 @@
-"""Admin for the change catalog (editable, validated) and the money records (read-only)."""
+"""Admin for the change catalog (editable, validated) and the money records (read-only).
 
+Support agents answer "what did this customer agree to, what were they charged, what happened?"
+here: changes with their full ledger inline and the vendor's bodies pretty-printed, the ledger
+itself, and its CSV export (a selection, or a date range at `ledgerentry/export/`).
+"""
+
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 
+from subscriptions import exports
+from subscriptions.admin.site import DateRangeFilter, IdSearchMixin, pretty_json
 from subscriptions.models import AddOn, CatalogProduct, Consent, CotermOffer, LedgerEntry, Quote
 
 
@@ -47,24 +61,201 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return {}
 
 
+class ExportMixin:
+    """The CSV export action for agents holding `subscriptions.export_ledger`; every export is written to the ledger."""
+
+    def get_actions(self, request):
+        return admin.ModelAdmin.get_actions(self, request)
+
+    def has_export_permission(self, request) -> bool:
+        return request.user.has_perm("subscriptions.export_ledger")
+
+    def ledger_for(self, queryset):
+        return queryset
+
+    @admin.action(description="Export the ledger of the selected rows as CSV", permissions=["export"])
+    def export_csv(self, request, queryset):
+        entries = self.ledger_for(queryset)
+        scope = {"selection": self.model._meta.model_name, "ids": sorted(queryset.values_list("pk", flat=True))}
+        return _csv_response(request, entries, scope, "selection")
+
+
+def _csv_response(request, entries, scope, label: str) -> HttpResponse:
+    text = exports.ledger_export(
+        entries=entries, staff_user=request.user, ip=request.META.get("REMOTE_ADDR"), scope=scope
+    )
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="ledger-{label}.csv"'
+    return response
+
+
+class LedgerEntryInline(admin.TabularInline):
+    """The change's whole history, oldest first, read-only."""
+
+    model = LedgerEntry
+    fk_name = "quote"
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "action", "actor", "ip", "details"]
+    readonly_fields = fields
+    ordering = ["created_at", "id"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="by")
+    def actor(self, entry):
+        return _actor(entry)
+
+    @admin.display(description="data (vendor request and response included)")
+    def details(self, entry):
+        return _pre(entry.data)
+
+
+def _actor(entry: LedgerEntry) -> str:
+    if entry.staff_user_id:
+        return f"staff: {entry.staff_user.get_username()}"
+    if entry.customer_id:
+        return f"customer: {entry.customer}"
+    return "system"
+
+
+def _pre(value) -> str:
+    text = pretty_json(value)
+    return format_html('<pre style="white-space: pre-wrap; max-width: 60em">{}</pre>', text) if text else "-"
+
+
+class AssistedFilter(admin.SimpleListFilter):
+    title = "prepared by"
+    parameter_name = "prepared"
+
+    def lookups(self, request, model_admin):
+        return [("agent", "a support agent"), ("customer", "the customer")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "agent":
+            return queryset.filter(assisted__isnull=False)
+        if self.value() == "customer":
+            return queryset.filter(assisted__isnull=True)
+        return queryset
+
+
 @admin.register(Quote)
-class QuoteAdmin(ReadOnlyAdmin):
+class QuoteAdmin(IdSearchMixin, ExportMixin, ReadOnlyAdmin):
     list_display = [
         "created_at",
-        "subscription_id",
+        "customer",
+        "subscription",
         "kind",
         "product_name",
-        "quantity_before",
-        "quantity_after",
+        "seats",
         "charge_now_gross",
+        "next_billing_gross",
         "currency",
         "state",
         "needs_support",
         "purchase_id",
+        "prepared_by",
     ]
-    list_filter = ["state", "needs_support", "kind", "currency"]
-    search_fields = ["public_id", "subscription_id", "customer__email", "customer__vendor_id"]
+    list_filter = [
+        "state",
+        "kind",
+        ("created_at", DateRangeFilter),
+        "currency",
+        "needs_support",
+        AssistedFilter,
+    ]
+    list_select_related = ["customer", "assisted__prepared_by"]
+    search_fields = ["customer__email"]
+    search_help_text = "E-mail, customer id, subscription id (S… or digits), purchase id or quote id."
+    text_search_fields = ("customer__email", "public_id")
+    number_search_fields = ("customer__vendor_id", "subscription_id", "purchase_id")
     date_hierarchy = "created_at"
+    actions = ["export_csv"]
+    inlines = [LedgerEntryInline]
+    fieldsets = [
+        (None, {"fields": ["public_id", "customer", "subscription", "kind", "state", "vendor_message", "prepared_by"]}),
+        (
+            "What changes",
+            {"fields": ["product_name", "running_no", "product_id", "new_product_id", "seats", "vendor_quantity"]},
+        ),
+        (
+            "Amounts (the vendor's preview; confirmed after the commit)",
+            {
+                "fields": [
+                    "currency",
+                    ("charge_now_gross", "charge_now_net", "charge_now_vat"),
+                    ("next_billing_gross", "next_billing_net", "next_billing_vat"),
+                    ("next_renewal_gross", "next_renewal_net", "next_renewal_vat"),
+                    ("confirmed_charge_now_gross", "confirmed_charge_now_net", "confirmed_charge_now_vat"),
+                    ("confirmed_next_billing_gross", "confirmed_next_billing_net", "confirmed_next_billing_vat"),
+                    "purchase_id",
+                    "payment_type",
+                    "payment_last_four",
+                ]
+            },
+        ),
+        (
+            "Dates",
+            {
+                "fields": [
+                    "created_at",
+                    "expires_at",
+                    "state_changed_at",
+                    "next_billing_date",
+                    "confirmed_at",
+                    "paid_at",
+                    "needs_support",
+                ]
+            },
+        ),
+        (
+            "The vendor's bodies",
+            {"fields": ["preview_request_pretty", "commit_request_pretty", "preview_response_pretty"]},
+        ),
+    ]
+    readonly_fields = [
+        "subscription",
+        "seats",
+        "prepared_by",
+        "preview_request_pretty",
+        "commit_request_pretty",
+        "preview_response_pretty",
+    ]
+
+    def ledger_for(self, queryset):
+        return LedgerEntry.objects.filter(quote__in=queryset)
+
+    @admin.display(description="subscription", ordering="subscription_id")
+    def subscription(self, quote):
+        return f"S{quote.subscription_id}"
+
+    @admin.display(description="seats")
+    def seats(self, quote):
+        return f"{quote.quantity_before} → {quote.quantity_after}"
+
+    @admin.display(description="prepared by")
+    def prepared_by(self, quote):
+        assisted = getattr(quote, "assisted", None)
+        return assisted.prepared_by.get_username() if assisted is not None else "the customer"
+
+    @admin.display(description="preview request")
+    def preview_request_pretty(self, quote):
+        return _pre(quote.preview_request)
+
+    @admin.display(description="commit request")
+    def commit_request_pretty(self, quote):
+        return _pre(quote.commit_request)
+
+    @admin.display(description="preview response")
+    def preview_response_pretty(self, quote):
+        return _pre(quote.preview_response)
 
 
 @admin.register(Consent)
@@ -73,9 +264,65 @@ class ConsentAdmin(ReadOnlyAdmin):
     search_fields = ["quote__public_id", "customer__email"]
 
 
+class ExportForm(forms.Form):
+    since = forms.DateField(label="From (UTC day, inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label="To (UTC day, inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["until"] < data["since"]:
+            raise forms.ValidationError("“To” must not be before “From”.")
+        return data
+
+
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "action", "subscription_id", "customer", "staff_user", "ip"]
-    list_filter = ["action"]
-    search_fields = ["subscription_id", "quote__public_id", "customer__email"]
+class LedgerEntryAdmin(IdSearchMixin, ExportMixin, ReadOnlyAdmin):
+    list_display = ["created_at", "action", "subscription", "customer", "staff_user", "ip", "quote"]
+    list_filter = ["action", ("created_at", DateRangeFilter), ("staff_user", admin.EmptyFieldListFilter)]
+    list_select_related = ["customer", "staff_user", "quote"]
+    search_fields = ["customer__email"]
+    search_help_text = "E-mail, customer id, subscription id (S… or digits), purchase id, quote id or staff user."
+    text_search_fields = ("customer__email", "quote__customer__email", "quote__public_id", "staff_user__username")
+    number_search_fields = (
+        "customer__vendor_id",
+        "quote__customer__vendor_id",
+        "subscription_id",
+        "quote__purchase_id",
+    )
     date_hierarchy = "created_at"
+    actions = ["export_csv"]
+    change_list_template = "admin/subscriptions/ledgerentry/change_list.html"
+    fields = ["created_at", "action", "subscription", "customer", "staff_user", "ip", "quote", "details"]
+    readonly_fields = ["subscription", "details"]
+
+    @admin.display(description="subscription", ordering="subscription_id")
+    def subscription(self, entry):
+        return f"S{entry.subscription_id}" if entry.subscription_id else "-"
+
+    @admin.display(description="data")
+    def details(self, entry):
+        return _pre(entry.data)
+
+    def get_urls(self):
+        export = path("export/", self.admin_site.admin_view(self.export_view), name="subscriptions_ledger_export")
+        return [export, *super().get_urls()]
+
+    def export_view(self, request):
+        """The ledger between two UTC days (inclusive) as CSV."""
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        form = ExportForm(request.GET or None)
+        if form.is_bound and form.is_valid():
+            since, until = form.cleaned_data["since"], form.cleaned_data["until"]
+            entries = LedgerEntry.objects.filter(created_at__date__gte=since, created_at__date__lte=until)
+            scope = {"since": since.isoformat(), "until": until.isoformat()}
+            return _csv_response(request, entries, scope, f"{since:%Y%m%d}-{until:%Y%m%d}")
+        today = timezone.now().date()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Export the ledger as CSV",
+            "opts": self.model._meta,
+            "form": form if form.is_bound else ExportForm(initial={"since": today.replace(day=1), "until": today}),
+            "changelist_url": reverse("admin:subscriptions_ledgerentry_changelist"),
+        }
+        return TemplateResponse(request, "admin/subscriptions/ledgerentry/export.html", context)

@@ -388,8 +388,15 @@ class LedgerEntry(models.Model):
     )
     ip = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    subscription_id = models.BigIntegerField(db_index=True)
-    quote = models.ForeignKey(Quote, on_delete=models.PROTECT, related_name="ledger_entries")
+    subscription_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    quote = models.ForeignKey(
+        Quote,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+        help_text="Empty for staff actions about a customer rather than one change (e.g. staff.exported_ledger).",
+    )
     data = models.JSONField(encoder=DjangoJSONEncoder, default=dict)
 
     objects = LedgerQuerySet.as_manager()

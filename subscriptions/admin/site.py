@@ -1,0 +1,127 @@
+"""The support console's admin site: every admin page needs a password AND a TOTP code (django-otp).
+
+`install()` makes `django.contrib.admin.site` (the default site every `@admin.register` uses) this
+site, moving over whatever was registered before it ran (auth, django-otp, the task queue), so no
+ModelAdmin anywhere is served without two-factor authentication. It runs when
+`subscriptions.admin` is imported during admin autodiscovery; apps after it (the sandbox) register
+straight onto this site.
+
+Also the console's small shared tools: a date-range list filter and id-aware search.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from decimal import Decimal
+
+from django.contrib import admin
+from django.contrib.admin import sites
+from django.db.models import Q
+from django.utils.functional import empty
+from django_otp.admin import OTPAdminSite
+
+__all__ = ["DateRangeFilter", "IdSearchMixin", "StaffAdminSite", "install", "pretty_json"]
+
+
+class StaffAdminSite(OTPAdminSite):
+    """Staff with a verified TOTP device only; a password alone is treated like no staff at all."""
+
+    site_header = "Support console"
+    site_title = "Support console"
+    index_title = "Customers, changes and the ledger"
+
+    def __init__(self, name: str = "admin"):
+        super().__init__(name)
+
+
+def install() -> StaffAdminSite:
+    """Make the default admin site a StaffAdminSite (idempotent); returns it."""
+    current = sites.site._wrapped
+    if isinstance(current, StaffAdminSite):
+        return current
+    staff_site = StaffAdminSite()
+    if current is not empty:
+        for model, model_admin in current._registry.items():
+            model_admin.admin_site = staff_site
+            staff_site._registry[model] = model_admin
+        current._registry.clear()
+    sites.site._wrapped = staff_site
+    return staff_site
+
+
+class DateRangeFilter(admin.FieldListFilter):
+    """From/to dates (inclusive, UTC days) for a date-time field: `?created_at__date__gte=2026-04-01&...__lte=`."""
+
+    template = "admin/date_range_filter.html"
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        self.lookup_since = f"{field_path}__date__gte"
+        self.lookup_until = f"{field_path}__date__lte"
+        super().__init__(field, request, params, model, model_admin, field_path)
+        for name in (self.lookup_since, self.lookup_until):
+            values = self.used_parameters.get(name)
+            value = values[-1] if isinstance(values, list) and values else values
+            try:
+                datetime.date.fromisoformat(value) if value else None
+            except ValueError:
+                self.used_parameters.pop(name)
+
+    def expected_parameters(self):
+        return [self.lookup_since, self.lookup_until]
+
+    def _value(self, name: str) -> str:
+        values = self.used_parameters.get(name)
+        if isinstance(values, list):
+            return values[-1] if values else ""
+        return values or ""
+
+    def choices(self, changelist):
+        yield {
+            "since_name": self.lookup_since,
+            "until_name": self.lookup_until,
+            "since": self._value(self.lookup_since),
+            "until": self._value(self.lookup_until),
+            "other_params": [
+                (key, value)
+                for key, values in changelist.get_filters_params().items()
+                if key not in self.expected_parameters()
+                for value in (values if isinstance(values, list) else [values])
+            ],
+            "clear_url": changelist.get_query_string(remove=self.expected_parameters()),
+        }
+
+
+class IdSearchMixin:
+    """Search text fields by substring and ids by exact number (`S68574751` and `68574751` alike)."""
+
+    text_search_fields: tuple[str, ...] = ()
+    number_search_fields: tuple[str, ...] = ()
+
+    def get_search_results(self, request, queryset, search_term):
+        terms = search_term.split()
+        if not terms:
+            return queryset, False
+        wanted = Q()
+        for term in terms:
+            either = Q()
+            for name in self.text_search_fields:
+                either |= Q(**{f"{name}__icontains": term})
+            number = term[1:] if term[:1] in ("S", "s") else term
+            if number.isdigit() and len(number) <= 18:
+                for name in self.number_search_fields:
+                    either |= Q(**{name: int(number)})
+            wanted &= either
+        return queryset.filter(wanted), False
+
+
+def pretty_json(value) -> str:
+    """JSON as an agent reads it: indented, keys in the vendor's order, amounts as written."""
+    if value in (None, "", {}):
+        return ""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value, parse_float=Decimal)
+        except ValueError:
+            return value
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
