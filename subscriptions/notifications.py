@@ -113,7 +113,7 @@ def _type_of(data: dict[str, Any]) -> str:
     kind = meta.get("type")
     if not isinstance(kind, str) or not kind.strip():
         raise Malformed("meta.type is missing")
-    return kind.strip()[:100]
+    return _text(kind.strip()[:100])
 
 
 def _int(value: Any, name: str, *, required: bool = True) -> int | None:
@@ -199,10 +199,10 @@ def parse_paid_order(data: dict[str, Any]) -> PaidOrder:
     category = _first(data, "subscriptionRevenueCategoryId", "revenueCategoryId")
     return PaidOrder(
         purchase_id=_int(data.get("purchaseId"), "purchaseId"),
-        status_id=status_id.strip()[:20] if isinstance(status_id, str) else "",
+        status_id=_text(status_id.strip()[:20]) if isinstance(status_id, str) else "",
         date=_moment(meta.get("date"), "meta.date"),
-        currency=currency.strip()[:3].upper() if isinstance(currency, str) else "",
-        revenue_category=category.strip()[:40] if isinstance(category, str) else "",
+        currency=_text(currency.strip()[:3].upper()) if isinstance(currency, str) else "",
+        revenue_category=_text(category.strip()[:40]) if isinstance(category, str) else "",
         gross=_amount(_first(data, "totalGrossPrice", "grossPrice"), "totalGrossPrice"),
         net=_amount(_first(data, "totalNetPrice", "netPrice"), "totalNetPrice"),
         vat=_amount(_first(data, "totalVatPrice", "vatPrice"), "totalVatPrice"),
@@ -211,6 +211,11 @@ def parse_paid_order(data: dict[str, Any]) -> PaidOrder:
 
 
 # --- Receiving --------------------------------------------------------------------------------
+
+
+def _text(value: str) -> str:
+    """PostgreSQL text cannot hold NUL: it is stored as U+FFFD (the size as received is kept apart)."""
+    return value.replace("\x00", "\ufffd")
 
 
 def sanitized_headers(meta: dict[str, Any]) -> dict[str, str]:
@@ -225,7 +230,7 @@ def sanitized_headers(meta: dict[str, Any]) -> dict[str, str]:
             continue
         if name.lower() in DROPPED_HEADERS:
             continue
-        headers[name] = str(value)[:MAX_HEADER_VALUE]
+        headers[name] = _text(str(value)[:MAX_HEADER_VALUE])
     return headers
 
 
@@ -245,7 +250,7 @@ def notification_receive(
         notification = InboundNotification.objects.create(
             headers=headers,
             remote_addr=remote_addr or None,
-            body=body.decode("utf-8", errors="replace"),
+            body=_text(body.decode("utf-8", errors="replace")),
             body_bytes=len(body),
         )
     if too_large:

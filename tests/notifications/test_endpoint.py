@@ -161,6 +161,12 @@ def test_a_huge_body_is_refused_with_413_and_kept_truncated(client, settings, qu
     assert queue.results == []
 
 
+def test_nul_characters_are_stored_without_breaking_postgresql(client, queue):
+    assert post(client, body(paid_order(status_id="T\u0000"))).status_code == 200
+    assert post(client, body({"meta": {"type": "X\u0000Y"}})).status_code == 200
+    assert InboundNotification.objects.filter(notification_type="X\ufffdY").exists()
+
+
 def test_an_unknown_type_is_kept_for_inspection_and_answered_200(client, queue):
     payload = {"meta": {"type": "SubscriptionReinstatedNotification"}, "subscriptionId": "S68574751"}
 
