@@ -93,6 +93,9 @@ TASKS = {"default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_d
 
 # Changes: how long a quote may be consented to, and the consent text's version.
 QUOTE_VALID_MINUTES = env_int("QUOTE_VALID_MINUTES", 15)
+# A vendor subscription (a test one) that catalog product ids are checked against with a preview
+# on save; 0 checks nothing. The demo uses the guide's subscription.
+CATALOG_PROBE_SUBSCRIPTION_ID = env_int("CATALOG_PROBE_SUBSCRIPTION_ID", 68574751 if SANDBOX_ENABLED else 0)
 
 # Payment notifications and reconciliation.
 # The vendor POSTs PaidOrderNotifications to SITE_URL/cleverbridge/notifications/<secret>/ (no signature exists:

@@ -14,7 +14,7 @@ from subscriptions.models import CatalogProduct, ChangeKind
 if TYPE_CHECKING:
     from subscriptions.cleverbridge import Subscription, SubscriptionItem
 
-__all__ = ["Offer", "addon_offer", "coterm_offer", "offers_for", "seat_limits"]
+__all__ = ["Offer", "addon_offer", "coterm_offer", "offers_for", "seat_limits", "vendor_product_problem"]
 
 
 @dataclass(frozen=True)
@@ -158,3 +158,30 @@ def addon_offer(subscription: Subscription, product_id: int) -> Offer | None:
         ),
         None,
     )
+
+
+def vendor_product_problem(product_id: int) -> str | None:
+    """Why the vendor would not know this product id, or None when it does.
+
+    The vendor's subscription API has no product lookup, so the check asks for a preview (which
+    changes nothing and sends no mail) of adding the product to a designated probe subscription:
+    a 404 means the vendor does not know the product. Without a probe subscription nothing is
+    checked and the catalog says so.
+    """
+    from django.conf import settings
+
+    from subscriptions.cleverbridge import AddItem, CleverbridgeError, Rejected, get_client
+
+    probe = settings.CATALOG_PROBE_SUBSCRIPTION_ID
+    if not probe:
+        return None
+    try:
+        with get_client() as client:
+            client.preview(AddItem(subscription_id=probe, product_id=product_id, quantity=1))
+    except Rejected as exc:
+        if exc.status == 404:
+            return f"The vendor does not know product {product_id} ({exc.message})."
+        return None  # the vendor knows the product but would not add it to the probe subscription
+    except CleverbridgeError as exc:
+        return f"Product {product_id} could not be checked with the vendor now ({exc.message}); try again."
+    return None

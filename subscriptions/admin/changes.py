@@ -14,25 +14,66 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from subscriptions import exports
+from subscriptions import catalog, exports
 from subscriptions.admin.site import DateRangeFilter, IdSearchMixin, pretty_json
 from subscriptions.models import AddOn, CatalogProduct, Consent, CotermOffer, LedgerEntry, Quote
 
 
+class VendorProductForm(forms.ModelForm):
+    """Checks on save that the vendor knows every product id the form names."""
+
+    vendor_product_fields: tuple[str, ...] = ()
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.vendor_product_fields:
+            if name in self.changed_data and cleaned.get(name):
+                problem = catalog.vendor_product_problem(cleaned[name])
+                if problem:
+                    self.add_error(name, problem)
+        return cleaned
+
+
+class CatalogProductForm(VendorProductForm):
+    vendor_product_fields = ("vendor_product_id",)
+
+    class Meta:
+        model = CatalogProduct
+        fields = [
+            "vendor_product_id",
+            "name",
+            "seats_offered",
+            "min_seats_per_change",
+            "max_seats_per_change",
+            "max_total_seats",
+        ]
+
+
+class CotermOfferForm(VendorProductForm):
+    vendor_product_fields = ("target_product_id",)
+
+
+class AddOnForm(VendorProductForm):
+    vendor_product_fields = ("vendor_product_id",)
+
+
 class CotermOfferInline(admin.TabularInline):
     model = CotermOffer
+    form = CotermOfferForm
     extra = 0
     fields = ["label", "target_product_id", "add_seats", "max_total", "description", "active"]
 
 
 class AddOnInline(admin.TabularInline):
     model = AddOn
+    form = AddOnForm
     extra = 0
     fields = ["name", "vendor_product_id", "quantity", "description", "active"]
 
 
 @admin.register(CatalogProduct)
 class CatalogProductAdmin(admin.ModelAdmin):
+    form = CatalogProductForm
     list_display = [
         "vendor_product_id",
         "name",

@@ -36,3 +36,35 @@ def test_admin_pages_render(admin_client, catalog):
     assert b"Cloudify Backup" in page.content
     for name in ("quote", "consent"):
         assert admin_client.get(reverse(f"admin:subscriptions_{name}_changelist")).status_code == 200
+
+
+def _product_form(vendor_product_id: int, instance: CatalogProduct | None = None):
+    from django.forms.models import model_to_dict
+
+    from subscriptions.admin.changes import CatalogProductForm
+
+    template = CatalogProduct.objects.get(vendor_product_id=293160)
+    data = {k: v for k, v in model_to_dict(template).items() if v is not None and k != "id"}
+    return CatalogProductForm(data={**data, "vendor_product_id": vendor_product_id}, instance=instance)
+
+
+def test_product_ids_unknown_to_the_vendor_are_refused_on_save(vendor, catalog, settings):
+    settings.CATALOG_PROBE_SUBSCRIPTION_ID = 68574751
+    CatalogProduct.objects.filter(vendor_product_id=293161).delete()
+    unknown = _product_form(999_999)
+    assert not unknown.is_valid()
+    assert "does not know product 999999" in unknown.errors["vendor_product_id"][0]
+    assert _product_form(293161).is_valid(), "the vendor knows Cloudify Backup"
+
+
+def test_product_check_failing_upstream_asks_to_try_again(vendor, catalog, settings):
+    settings.CATALOG_PROBE_SUBSCRIPTION_ID = 68574751
+    vendor.fault("addsubscriptionitem", count=3)
+    form = _product_form(293161)
+    assert not form.is_valid()
+    assert "could not be checked with the vendor now" in form.errors["vendor_product_id"][0]
+
+
+def test_without_a_probe_subscription_nothing_is_checked(vendor, catalog, settings):
+    settings.CATALOG_PROBE_SUBSCRIPTION_ID = 0
+    assert _product_form(999_999).is_valid()
