@@ -16,7 +16,7 @@ __all__ = ["CATALOG_MANAGER", "SUPPORT_AGENT", "roles_setup"]
 SUPPORT_AGENT = "Support agent"
 CATALOG_MANAGER = "Catalog manager"
 
-CONSOLE_PERMISSIONS = ("prepare_change", "export_ledger", "view_live_subscription")
+CONSOLE_PERMISSIONS = ("prepare_change", "export_ledger", "view_live_subscription", "reprocess_notification")
 CATALOG_MODELS = ("catalogproduct", "cotermoffer", "addon")
 HIDDEN_MODELS = ("portalkey",)
 

@@ -1,9 +1,12 @@
 """The notification inbox, read-only: support filters by status (unmatched, malformed, error) and searches purchases."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from subscriptions import tasks
 from subscriptions.admin.changes import ReadOnlyAdmin
-from subscriptions.models import InboundNotification
+from subscriptions.models import InboundNotification, NotificationStatus
+
+REPROCESSABLE = (NotificationStatus.UNMATCHED, NotificationStatus.ERROR)
 
 
 @admin.register(InboundNotification)
@@ -23,3 +26,26 @@ class InboundNotificationAdmin(ReadOnlyAdmin):
     search_fields = ["purchase_id", "subscription_id", "quote__public_id", "note"]
     date_hierarchy = "received_at"
     readonly_fields = [field.name for field in InboundNotification._meta.fields]
+    actions = ["reprocess"]
+
+    def get_actions(self, request):
+        return admin.ModelAdmin.get_actions(self, request)
+
+    def has_reprocess_permission(self, request) -> bool:
+        return request.user.has_perm("subscriptions.reprocess_notification")
+
+    @admin.action(description="Re-process the selected notifications", permissions=["reprocess"])
+    def reprocess(self, request, queryset):
+        """Queue failed or unmatched notifications for another match, e.g. once the vendor answers again."""
+        ids = list(queryset.filter(status__in=REPROCESSABLE).values_list("pk", flat=True))
+        InboundNotification.objects.filter(pk__in=ids).update(
+            status=NotificationStatus.PENDING, note=f"re-processing asked by {request.user.get_username()}"
+        )
+        for notification_id in ids:
+            tasks.enqueue_notification(notification_id)
+        skipped = queryset.count() - len(ids)
+        self.message_user(request, f"{len(ids)} notification(s) queued for processing.", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request, f"{skipped} skipped: only failed or unmatched notifications are re-processed.", messages.INFO
+            )

@@ -53,6 +53,7 @@ class InboundNotification(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        permissions = [("reprocess_notification", "Can re-process a notification that failed or matched nothing")]
         constraints = [
             models.UniqueConstraint(
                 fields=["purchase_id", "notification_type"],
