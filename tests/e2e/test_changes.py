@@ -163,4 +163,3 @@ def test_a_vendor_failure_on_commit_is_shown_in_place(app, vendor, anna_page):
 
     expect(outcome(page)).to_contain_text("We are confirming your change.")
     assert Quote.objects.get().state == "outcome_unknown"
-
