@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export PORT
 
-.PHONY: demo test lint venv clean
+.PHONY: demo test bench lint venv clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ demo: venv
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Speed targets: medians of the customer's waits, with the sandbox in-process (see bench/).
+bench: venv
+	$(BIN)/python -m pytest bench -p no:playwright $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .
