@@ -531,6 +531,10 @@ def quote_commit(
     # 3. Send the commit once. Whatever happens is recorded; nothing is ever re-sent.
     with transaction.atomic():
         locked = Quote.objects.select_for_update().get(pk=quote.pk)
+        if locked.state != QuoteState.COMMITTING or locked.commit_sent_at is not None:
+            # The reconciler took this quote for a dead process (not_sent frees the item): never send it now.
+            logger.error("quote %s left committing before its commit was sent (now %s)", locked.public_id, locked.state)
+            return CommitOutcome(locked)
         locked.commit_sent_at = timezone.now()
         locked.sent_charge_now_gross = fresh.charge_now.gross
         locked.save(update_fields=["commit_sent_at", "sent_charge_now_gross"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -184,3 +185,35 @@ def test_vendor_down_for_the_fresh_preview_sends_nothing(browser, vendor):
     assert not LedgerEntry.objects.filter(quote=quote, action="change.commit_sent").exists()
     assert vendor.purchases(MONTHLY) == []
     assert Quote.objects.count() == 1
+
+
+class ReconcilerRunsDuringFreshPreview(InProcessTransport):
+    """The fresh price check is so slow that the periodic reconciler takes the quote for a dead process."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and not _is_commit(request):
+            stuck = Quote.objects.filter(state=QuoteState.COMMITTING).first()
+            if stuck is not None:
+                from django.conf import settings
+                from django.utils import timezone
+
+                from subscriptions.reconcile import reconcile_quote
+
+                later = timezone.now() + timedelta(seconds=settings.RECONCILE_STUCK_COMMITTING_SECONDS + 1)
+                assert reconcile_quote(quote_id=stuck.pk, now=later) == "not_sent"
+        return super().handle_request(request)
+
+
+def test_a_quote_given_up_as_not_sent_during_the_price_check_is_never_sent(browser, vendor, monkeypatch):
+    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+    monkeypatch.setattr(cleverbridge, "make_transport", ReconcilerRunsDuringFreshPreview)
+
+    commit(browser, quote)
+
+    quote.refresh_from_db()
+    assert quote.state == QuoteState.NOT_SENT
+    assert quote.commit_sent_at is None
+    assert vendor.purchases(MONTHLY) == []  # the item was declared free: a commit now could charge twice
+    assert vendor.current_items(MONTHLY)[CLOUDIFY_M]["Quantity"] == 10
+    actions = list(LedgerEntry.objects.filter(quote=quote).values_list("action", flat=True))
+    assert "change.commit_sent" not in actions
