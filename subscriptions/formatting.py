@@ -7,11 +7,11 @@ month's name so "05/06" cannot be misread.
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as babel_format_date
-from babel.numbers import format_currency
+from babel.numbers import format_currency, get_currency_precision
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, to_locale
@@ -51,8 +51,13 @@ def babel_locale(locale: str | None = None) -> Locale:
 
 
 def format_money(amount: Decimal | int | str, currency: str, locale: str | None = None) -> str:
-    """`format_money(Decimal("1159.89"), "USD", "de")` → "1.159,89 $"; "en" → "$1,159.89"."""
-    return format_currency(Decimal(amount), currency, locale=babel_locale(locale))
+    """`format_money(Decimal("1159.89"), "USD", "de")` → "1.159,89 $"; "en" → "$1,159.89".
+
+    Rounded half-up to the currency's minor unit first, as the vendor rounds (Babel alone rounds half-even).
+    """
+    minor_unit = Decimal(1).scaleb(-get_currency_precision(currency))
+    rounded = Decimal(amount).quantize(minor_unit, rounding=ROUND_HALF_UP)
+    return format_currency(rounded, currency, locale=babel_locale(locale))
 
 
 def format_date(value: date | datetime | None, locale: str | None = None) -> str:

@@ -30,6 +30,15 @@ def test_format_money(amount, currency, locale, expected):
 
 
 @pytest.mark.parametrize(
+    ("amount", "currency", "expected"),
+    [("0.125", "USD", "$0.13"), ("2.5", "JPY", "¥3"), ("1.0005", "KWD", "KWD1.001"), ("0.135", "USD", "$0.14")],
+)
+def test_format_money_rounds_half_up_to_the_minor_unit(amount, currency, expected):
+    """As the vendor rounds: an amount shown for consent is never a minor unit below the one charged."""
+    assert format_money(Decimal(amount), currency, "en") == expected
+
+
+@pytest.mark.parametrize(
     ("value", "locale", "expected"),
     [
         (datetime(2026, 5, 23, 15, 57, 14, tzinfo=UTC), "en", "23 May 2026"),
