@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export PORT
 
-.PHONY: demo test bench lint venv clean
+.PHONY: demo test bench lint screenshots venv clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ bench: venv
 
 lint: venv
 	$(BIN)/ruff check .
+
+# The main customer pages rendered in Chromium (/usr/bin/chromium) from the demo, into docs/screenshots/.
+screenshots: venv
+	$(BIN)/python scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis staticfiles

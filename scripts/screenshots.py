@@ -1,7 +1,8 @@
 """Render the main customer pages in Chromium and save them as PNGs under docs/screenshots/ (`make screenshots`).
 
-Starts the app with the demo on a free port and a throwaway SQLite database, signs in as the guide's customer with
-the link the demo prints, and walks through adding 15 seats at the guide's moment (sandbox clock 2026-04-24T16:01:10Z).
+Starts the demo (web server and background worker) on a free port with a throwaway SQLite database, signs in
+as the guide's customer with the link the demo prints, and walks through adding 15 seats at the guide's moment
+(sandbox clock 2026-04-24T16:01:10Z).
 Needs Debian's Chromium at /usr/bin/chromium (or CHROMIUM=/path); nothing is downloaded.
 """
 
@@ -20,6 +21,7 @@ import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
@@ -135,6 +137,10 @@ def capture(base: str, port: int, lines: queue.Queue[str]) -> None:
         page.get_by_role("button", name="Confirm and pay").click()
         page.locator("#outcome-message").wait_for()
         page.goto(_receipt_url(page, base))
+        try:  # the worker delivers the sandbox's payment notification; the receipt polls until it says paid
+            page.locator("#payment-confirmed").wait_for(timeout=20_000)
+        except PlaywrightTimeout:
+            print("  (no payment notification within 20 s: the receipt shows the change waiting for payment)")
         shoot(page, "receipt")
         browser.close()
 
@@ -170,12 +176,20 @@ def main() -> None:
         manage("migrate", "--noinput", env=env)
         manage("demo_setup", env=env)
         server, lines = start_server(env, port)
+        worker = subprocess.Popen(
+            [sys.executable, "manage.py", "db_worker", "--interval", "0.5", "--no-startup-delay"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             print(f"Screenshots of http://127.0.0.1:{port}/ into {OUT.relative_to(ROOT)}/:")
             capture(f"http://127.0.0.1:{port}", port, lines)
         finally:
-            server.terminate()
-            server.wait(timeout=10)
+            for process in (worker, server):
+                process.terminate()
+                process.wait(timeout=10)
 
 
 if __name__ == "__main__":
