@@ -369,7 +369,18 @@ def _confirm(quote: Quote, item: PaidItem, subscription: Subscription) -> bool:
     if subscription.customer_id != quote.customer.vendor_id:
         return False
     applied, running_no = change_applied(quote, subscription)
-    return applied == Applied.YES and running_no == item.running_no
+    if applied == Applied.YES:
+        return running_no == item.running_no
+    if quote.state == QuoteState.COMMITTED and quote.kind != ChangeKind.ADDON:
+        # The vendor's own answer confirmed this commit; a later change to the same item may have moved it on.
+        current = subscription.item(quote.running_no)
+        return (
+            quote.running_no == item.running_no
+            and current is not None
+            and current.is_active
+            and current.quantity >= quote.quantity_after
+        )
+    return False
 
 
 def notification_process(*, notification_id: int, now: datetime | None = None) -> str:

@@ -235,3 +235,30 @@ def test_another_customers_receipt_fragment_is_404(browser, vendor, queue, clien
     quote = _increase(browser)
     other = sign_in(client, otto)
     assert other.get(reverse("subscriptions:receipt", args=[quote.public_id]), **HTMX).status_code == 404
+
+
+def test_two_changes_to_one_item_before_either_is_paid_are_each_paid_by_their_own_purchase(browser, vendor, queue):
+    first = _increase(browser, quantity=2)
+    second = _increase(browser, quantity=2)
+    assert first.state == second.state == QuoteState.COMMITTED
+    assert first.confirmed_charge_now_gross == second.confirmed_charge_now_gross  # the sandbox's clock stands still
+
+    queue.run()
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    purchases = sorted(p["PurchaseId"] for p in vendor.purchases(MONTHLY))
+    assert first.state == second.state == QuoteState.PAID
+    assert [first.purchase_id, second.purchase_id] == purchases
+    assert sorted(InboundNotification.objects.values_list("status", flat=True)) == ["processed", "processed"]
+
+
+def test_a_change_followed_by_another_on_the_same_item_is_still_paid(browser, vendor, queue):
+    first = _increase(browser, quantity=2)
+    second = _increase(browser, quantity=3)
+
+    queue.run()
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.state == second.state == QuoteState.PAID
