@@ -120,11 +120,14 @@ def _subscription_facts(subscription: Subscription | None, applied: Applied, run
     }
 
 
-def _write(quote_pk: int, expect: str, *, action: str, data: dict[str, Any], **changes: Any) -> Quote | None:
-    """Lock, check the state is still `expect`, write the change and its ledger entry; None when it moved on."""
+def _write(
+    quote_pk: int, expect: str, *, action: str, data: dict[str, Any], unsent: bool = False, **changes: Any
+) -> Quote | None:
+    """Lock, check the state is still `expect` (and, with `unsent`, that no commit was sent), write the change
+    and its ledger entry; None when it moved on."""
     with transaction.atomic():
         quote = Quote.objects.select_for_update().get(pk=quote_pk)
-        if quote.state != expect:
+        if quote.state != expect or (unsent and quote.commit_sent_at is not None):
             return None
         for name, value in changes.items():
             setattr(quote, name, value)
@@ -143,6 +146,7 @@ def _stuck_committing(quote: Quote, now: datetime) -> str | None:
             QuoteState.COMMITTING,
             action="change.not_sent",
             data={"reason": "stuck_before_sending", "message": "no commit was sent; nothing was charged"},
+            unsent=True,
             state=QuoteState.NOT_SENT,
             state_changed_at=now,
             vendor_message="The change was not sent. Nothing was charged.",

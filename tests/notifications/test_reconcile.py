@@ -214,3 +214,22 @@ def test_the_command_reconciles_what_is_due_and_retries_waiting_notifications(br
     quote.refresh_from_db()
     assert quote.state == QuoteState.COMMITTED
     assert "committed 1" in out.getvalue() and "notifications retried 1" in out.getvalue()
+
+
+def test_a_commit_sent_while_the_reconciler_looks_is_not_recorded_as_not_sent(browser, vendor, queue, settings):
+    """The reconciler read the quote just before the commit step stamped commit_sent_at under the lock."""
+    from django.utils import timezone
+
+    from subscriptions.reconcile import _stuck_committing
+
+    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+    long_ago = timezone.now() - timedelta(seconds=settings.RECONCILE_STUCK_COMMITTING_SECONDS + 1)
+    Quote.objects.filter(pk=quote.pk).update(state=QuoteState.COMMITTING, state_changed_at=long_ago)
+    seen = Quote.objects.get(pk=quote.pk)
+    Quote.objects.filter(pk=quote.pk).update(commit_sent_at=timezone.now())  # the commit is on its way
+
+    _stuck_committing(seen, timezone.now())
+
+    quote.refresh_from_db()
+    assert quote.state != QuoteState.NOT_SENT
+    assert not LedgerEntry.objects.filter(quote=quote, action="change.not_sent").exists()
