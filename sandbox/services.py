@@ -74,7 +74,7 @@ def subscription_id_from(raw: str | int) -> int:
     text = str(raw).strip()
     if text[:1] in {"S", "s"}:
         text = text[1:]
-    if not text.isdigit() or int(text) > MAX_ID:
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
         raise SandboxError(400, "Invalid field type: SubscriptionId.")
     return int(text)
 

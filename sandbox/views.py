@@ -186,7 +186,7 @@ def _get_subscriptions_for_customer(request: HttpRequest) -> HttpResponse:
     reference_id = request.GET.get("customerReferenceId", "").strip()
     if not (raw_id or email or reference_id):
         raise BadRequest("Missing required field.")
-    if raw_id and not (raw_id.isdigit() and int(raw_id) <= MAX_ID):
+    if raw_id and not (raw_id.isascii() and raw_id.isdigit() and int(raw_id) <= MAX_ID):
         raise BadRequest("Invalid field type: customerId.")
     customer = customer_find(customer_id=int(raw_id) if raw_id else None, email=email, reference_id=reference_id)
     subscriptions = [

@@ -150,7 +150,7 @@ def _subscription_ref(subscription_id: int | str) -> str:
     text = str(subscription_id).strip()
     if text[:1] in ("S", "s"):
         text = text[1:]
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise ValueError(f"not a subscription id: {subscription_id!r}")
     return f"S{int(text)}"
 
@@ -366,9 +366,14 @@ def _int(value: Any, *, default: int | None = None) -> int:
         return value
     if isinstance(value, Decimal) and value == value.to_integral_value():
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("Ss").isdigit():
+    if isinstance(value, str) and _digits(value.strip().lstrip("Ss")):
         return int(value.strip().lstrip("Ss"))
     raise _Unreadable(f"not a whole number: {value!r}")
+
+
+def _digits(text: str) -> bool:
+    """ASCII digits only: "²" passes str.isdigit() but int() refuses it."""
+    return text.isascii() and text.isdigit()
 
 
 def _optional_int(value: Any) -> int | None:

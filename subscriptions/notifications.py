@@ -127,8 +127,8 @@ def _int(value: Any, name: str, *, required: bool = True) -> int | None:
         number = value
     elif isinstance(value, Decimal) and value == value.to_integral_value():
         number = int(value)
-    elif isinstance(value, str) and value.strip().lstrip("Ss").isdigit():
-        number = int(value.strip().lstrip("Ss"))
+    elif isinstance(value, str) and (digits := value.strip().lstrip("Ss")).isascii() and digits.isdigit():
+        number = int(digits)
     else:
         raise Malformed(f"{name} is not a whole number")
     if not 0 <= number < 2**62:

@@ -162,7 +162,7 @@ class CustomerAdmin(IdSearchMixin, admin.ModelAdmin):
         if request.method == "POST":
             form = ChangeRequestForm(request.POST)
             subscription_id = request.POST.get("subscription_id", "")
-            if form.is_valid() and subscription_id.isdigit():
+            if form.is_valid() and subscription_id.isascii() and subscription_id.isdigit():
                 data = form.cleaned_data
                 try:
                     prepared = assisted.assisted_change_prepare(

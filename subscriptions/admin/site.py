@@ -108,7 +108,7 @@ class IdSearchMixin:
             for name in self.text_search_fields:
                 either |= Q(**{f"{name}__icontains": term})
             number = term[1:] if term[:1] in ("S", "s") else term
-            if number.isdigit() and len(number) <= 18:
+            if number.isascii() and number.isdigit() and len(number) <= 18:
                 for name in self.number_search_fields:
                     either |= Q(**{name: int(number)})
             wanted &= either

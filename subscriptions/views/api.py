@@ -33,7 +33,7 @@ def portal_sessions(request: HttpRequest) -> JsonResponse:
     if not isinstance(body, dict):
         return _error(400, "the body must be a JSON object")
     customer_id = body.get("customer_id")
-    if isinstance(customer_id, str) and customer_id.isdigit():
+    if isinstance(customer_id, str) and customer_id.isascii() and customer_id.isdigit():
         customer_id = int(customer_id)
     if not isinstance(customer_id, int) or isinstance(customer_id, bool) or customer_id <= 0:
         return _error(400, "customer_id must be the vendor's CustomerId (a positive integer)")

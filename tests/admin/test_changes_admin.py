@@ -52,6 +52,7 @@ def test_search_by_email_customer_subscription_purchase_and_quote_id(agent_clien
     assert _found(agent_client, q="555001") == {increase.pk}
     assert _found(agent_client, q=str(coterm.public_id)[:8]) == {coterm.pk}
     assert _found(agent_client, q="no-such-thing") == set()
+    assert _found(agent_client, q="S\u00b2") == set()  # a digit to str.isdigit(), not to int()
 
 
 def test_filters_state_kind_currency_flagged_and_date_range(agent_client, quotes):

@@ -125,6 +125,8 @@ def test_malformed_bodies_are_stored_marked_and_answered_400(client, queue, raw,
     [
         (lambda p: p.pop("purchaseId"), "purchaseId is missing"),
         (lambda p: p.update(purchaseId="abc"), "purchaseId is not a whole number"),
+        (lambda p: p.update(purchaseId="²"), "purchaseId is not a whole number"),
+        (lambda p: p["items"][0]["recurringBilling"].update(subscriptionId="S¹²"), "not a whole number"),
         (lambda p: p.pop("items"), "items is missing"),
         (lambda p: p["items"][0]["recurringBilling"].pop("subscriptionId"), "subscriptionId is missing"),
         (lambda p: p["items"][0]["recurringBilling"].update(subscriptionId="S12x"), "not a whole number"),

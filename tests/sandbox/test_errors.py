@@ -30,6 +30,11 @@ def assert_unchanged() -> None:
     assert list(SubscriptionItem.objects.values_list("version", "quantity")) == [(1, 10)]
 
 
+def test_non_ascii_digits_in_ids_are_400_never_500(api, subscription):
+    refused(api.get("getsubscription", subscriptionId="S\u00b2"), 400, "Invalid field type: SubscriptionId.")
+    refused(api.get("getsubscriptionsforcustomer", customerId="\u00b2"), 400, "Invalid field type: customerId.")
+
+
 @pytest.mark.parametrize("missing", ["SubscriptionId", "RunningNumber", "Quantity"])
 def test_missing_field_is_400(api, subscription, missing):
     payload = change(subscription.pk, 5)
@@ -45,7 +50,14 @@ def test_update_without_product_is_400(api, subscription):
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("Quantity", "5"), ("Quantity", 5.0), ("Quantity", True), ("RunningNumber", "1"), ("SubscriptionId", [1])],
+    [
+        ("Quantity", "5"),
+        ("Quantity", 5.0),
+        ("Quantity", True),
+        ("RunningNumber", "1"),
+        ("SubscriptionId", [1]),
+        ("SubscriptionId", "S\u00b2"),
+    ],
 )
 def test_wrong_type_is_400(api, subscription, field, value):
     payload = change(subscription.pk, 5) | {field: value}

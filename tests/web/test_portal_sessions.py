@@ -83,7 +83,7 @@ def test_a_foreign_return_url_is_refused(client, cast, key, return_url):
     assert "return_url" in response.json()["error"]
 
 
-@pytest.mark.parametrize("customer_id", [None, "abc", -1, 0, True, 1.5])
+@pytest.mark.parametrize("customer_id", [None, "abc", -1, 0, True, 1.5, "\u00b2"])
 def test_a_malformed_customer_id_is_refused(client, cast, key, customer_id):
     assert ask(client, key, customer_id=customer_id).status_code == 400
 
