@@ -469,12 +469,38 @@ def parse_subscription(data: Any) -> Subscription:
     )
 
 
+def _required_money(data: Mapping[str, Any], name: str) -> Decimal:
+    value = data.get(name)
+    if value is None or isinstance(value, str) and not value.strip():
+        raise _Unreadable(f"{name} is missing")
+    amount = _money(value)
+    if not amount.is_finite():
+        raise _Unreadable(f"{name} is not an amount: {value!r}")
+    return amount
+
+
+def _required_prices(data: Mapping[str, Any], prefix: str, currency: str) -> Prices:
+    return Prices(
+        gross=_required_money(data, f"{prefix}GrossPrice"),
+        net=_required_money(data, f"{prefix}NetPrice"),
+        vat=_required_money(data, f"{prefix}VatPrice"),
+        currency=currency,
+    )
+
+
 def _quote(data: Mapping[str, Any], exchange: Exchange) -> VendorQuote:
-    currency = _str(data.get("PriceCurrencyId"))
+    """A preview's or commit's prices: every one must be there, since they are shown for consent and charged.
+
+    A missing amount is unreadable, never 0 (a subscription read, which only displays, still tolerates one).
+    """
+    currency = data.get("PriceCurrencyId")
+    if not isinstance(currency, str) or not currency.strip():
+        raise _Unreadable(f"PriceCurrencyId is missing or not a currency code: {currency!r}")
+    currency = currency.strip()
     return VendorQuote(
-        charge_now=_prices(data, "AlignmentCustomer", currency),
-        next_billing=_prices(data, "NextBillingCustomer", currency),
-        next_renewal=_prices(data, "NextRenewalCustomer", currency),
+        charge_now=_required_prices(data, "AlignmentCustomer", currency),
+        next_billing=_required_prices(data, "NextBillingCustomer", currency),
+        next_renewal=_required_prices(data, "NextRenewalCustomer", currency),
         currency=currency,
         exchange=exchange,
     )

@@ -10,6 +10,7 @@ import pytest
 from subscriptions.cleverbridge import (
     AddItem,
     IncreaseQuantity,
+    OutcomeUnknown,
     PaymentInfo,
     Prices,
     Unavailable,
@@ -116,6 +117,9 @@ def test_integer_money_becomes_decimal(client_for):
         "NextBillingCustomerGrossPrice": 2000,
         "NextBillingCustomerNetPrice": 1680.67,
         "NextBillingCustomerVatPrice": 319.33,
+        "NextRenewalCustomerGrossPrice": 0,
+        "NextRenewalCustomerNetPrice": 0,
+        "NextRenewalCustomerVatPrice": 0,
         "PriceCurrencyId": "JPY",
         "ResultMessage": "OK",
     }
@@ -343,3 +347,53 @@ def test_preview_and_commit_send_their_bodies(client_for):
         assert request.headers["Content-Type"] == "application/json"
         assert request.headers["Accept"] == "application/json"
     assert vendor.bodies() == [change.request_body(preview=True), change.request_body(preview=False)]
+
+
+QUOTE_FIELDS = [
+    f"{prefix}Customer{part}Price"
+    for prefix in ("Alignment", "NextBilling", "NextRenewal")
+    for part in ("Gross", "Net", "Vat")
+] + ["PriceCurrencyId"]
+
+
+def quote_without(name: str, value: object = None) -> dict:
+    """The guide's preview answer with one field left out (value None) or replaced."""
+    body = json.loads(GUIDE_PREVIEW)
+    if value is None:
+        del body[name]
+    else:
+        body[name] = value
+    return body
+
+
+@pytest.mark.parametrize("name", QUOTE_FIELDS)
+def test_a_preview_missing_a_price_is_unreadable_never_zero(client_for, name):
+    """A missing gross would show 0.00 for consent while the commit charges the real amount."""
+    vendor = Vendor(reply(200, quote_without(name)))
+    with pytest.raises(Unavailable):
+        client_for(vendor).preview(IncreaseQuantity(subscription_id=68574751, running_no=1, add_quantity=15))
+
+
+@pytest.mark.parametrize("name", QUOTE_FIELDS)
+def test_a_commit_answer_missing_a_price_is_outcome_unknown(client_for, name):
+    vendor = Vendor(reply(200, quote_without(name)))
+    with pytest.raises(OutcomeUnknown):
+        client_for(vendor).commit(IncreaseQuantity(subscription_id=68574751, running_no=1, add_quantity=15))
+    assert len(vendor.requests) == 1
+
+
+@pytest.mark.parametrize("value", ["", "lots", "NaN", "Infinity", True, [], {}])
+@pytest.mark.parametrize("name", ["AlignmentCustomerGrossPrice", "NextRenewalCustomerVatPrice"])
+def test_a_quote_price_that_is_not_a_number_is_unreadable(client_for, name, value):
+    change = IncreaseQuantity(subscription_id=68574751, running_no=1, add_quantity=15)
+    with pytest.raises(Unavailable):
+        client_for(Vendor(reply(200, quote_without(name, value)))).preview(change)
+    with pytest.raises(OutcomeUnknown):
+        client_for(Vendor(reply(200, quote_without(name, value)))).commit(change)
+
+
+@pytest.mark.parametrize("value", ["", "  ", 840, ["USD"]])
+def test_a_quote_currency_that_is_not_a_code_is_unreadable(client_for, value):
+    change = IncreaseQuantity(subscription_id=68574751, running_no=1, add_quantity=15)
+    with pytest.raises(Unavailable):
+        client_for(Vendor(reply(200, quote_without("PriceCurrencyId", value)))).preview(change)
