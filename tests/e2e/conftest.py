@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+import threading
 from collections.abc import Callable, Iterator
 from importlib import import_module
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core import mail
 from django.core.management import call_command
+from django.core.signals import request_finished, request_started
 
 from subscriptions import cleverbridge
 from subscriptions.access import CUSTOMER_SESSION_KEY
@@ -65,7 +67,35 @@ def app(live_server, settings, monkeypatch, transactional_db) -> Iterator[str]:
     settings.SANDBOX_RATE_LIMIT_PER_SECOND = 0
     settings.LANGUAGE_CODE = "en"
     monkeypatch.setattr(cleverbridge, "make_transport", cleverbridge.http_transport)
+    in_flight = InFlight()
+    request_started.connect(in_flight.started, weak=False)
+    request_finished.connect(in_flight.finished, weak=False)
     yield live_server.url
+    # The browser is closed by now; let the server finish what it was sent before the database is flushed.
+    in_flight.wait_idle()
+    request_started.disconnect(in_flight.started)
+    request_finished.disconnect(in_flight.finished)
+
+
+class InFlight:
+    """Requests the live server is still working on (a cancelled navigation is still processed to its end)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.idle = threading.Condition()
+
+    def started(self, **kwargs) -> None:
+        with self.idle:
+            self.count += 1
+
+    def finished(self, **kwargs) -> None:
+        with self.idle:
+            self.count -= 1
+            self.idle.notify_all()
+
+    def wait_idle(self, timeout: float = 10) -> None:
+        with self.idle:
+            assert self.idle.wait_for(lambda: self.count <= 0, timeout), f"{self.count} request(s) still running"
 
 
 @pytest.fixture
@@ -88,7 +118,7 @@ def anna(vendor) -> Customer:
 
 
 @pytest.fixture
-def new_context(browser, browser_context_args) -> Iterator[Callable]:
+def new_context(app, browser, browser_context_args) -> Iterator[Callable]:
     """`new_context(javascript=True, **options)`: a fresh browser context, closed after the test."""
     contexts = []
 
