@@ -691,12 +691,20 @@ def _finish(
     error: CleverbridgeError | None = None,
     result: VendorQuote | None = None,
 ) -> Quote:
-    """Record where a committing quote ended, with its ledger entry, in one transaction."""
+    """Record where a committing quote ended, with its ledger entry, in one transaction.
+
+    Lock, check, write: only a quote still `committing` (or `outcome_unknown`, which the reconciler makes of a
+    commit it took for stuck, and which a definite answer resolves) takes the outcome. If the reconciler already
+    moved it on (failed, not_sent, paid, ...), its state stands and the late answer is recorded beside it.
+    """
     now = timezone.now()
     with transaction.atomic():
         locked = Quote.objects.select_for_update().get(pk=quote.pk)
-        if locked.state != QuoteState.COMMITTING:
-            logger.error("quote %s left committing unexpectedly (now %s)", locked.public_id, locked.state)
+        if not _may_finish(locked.state, state):
+            _late_answer(
+                locked, state, customer=customer, ip=ip, reason=reason, message=message, error=error, result=result
+            )
+            return locked
         locked.state = state
         locked.state_changed_at = now
         locked.vendor_message = message
@@ -724,6 +732,65 @@ def _finish(
             data["confirmed"] = _prices_data(result)
         ledger.record(action=FINISH_ACTIONS[state], quote=locked, customer=customer, ip=ip, data=data)
     return locked
+
+
+def _may_finish(current: str, outcome: str) -> bool:
+    if current == QuoteState.COMMITTING:
+        return True
+    return current == QuoteState.OUTCOME_UNKNOWN and outcome in (
+        QuoteState.COMMITTED,
+        QuoteState.REJECTED,
+        QuoteState.OUTCOME_UNKNOWN,
+    )
+
+
+def _late_answer(
+    locked: Quote,
+    outcome: str,
+    *,
+    customer: Customer,
+    ip: str | None,
+    reason: str,
+    message: str,
+    error: CleverbridgeError | None,
+    result: VendorQuote | None,
+) -> None:
+    """The answer came after the reconciler settled the quote: keep its state, record the answer beside it.
+
+    When the two disagree (recorded as not applied, yet the vendor says it applied or may have), support looks.
+    """
+    agrees = (
+        outcome in (QuoteState.COMMITTED, QuoteState.OUTCOME_UNKNOWN)
+        and locked.state in (QuoteState.COMMITTED, QuoteState.PAID)
+    ) or (
+        outcome in (QuoteState.REJECTED, QuoteState.NOT_SENT)
+        and locked.state in (QuoteState.FAILED, QuoteState.NOT_SENT, QuoteState.REJECTED)
+    )
+    logger.error(
+        "quote %s answered %s after it was settled as %s%s",
+        locked.public_id,
+        outcome,
+        locked.state,
+        "" if agrees else "; flagged for support",
+    )
+    if not agrees and not locked.needs_support:
+        locked.needs_support = True
+        locked.support_flagged_at = timezone.now()
+        locked.save(update_fields=["needs_support", "support_flagged_at"])
+    exchange = result.exchange if result is not None else getattr(error, "exchange", None)
+    data = {
+        **ledger.quote_data(locked),
+        "answer": outcome,
+        "reason": reason,
+        "message": message,
+        "flagged_for_support": not agrees,
+        "vendor": ledger.exchange_data(exchange),
+    }
+    if error is not None:
+        data["error"] = {"type": type(error).__name__, "status": error.status, "message": error.message}
+    if result is not None:
+        data["confirmed"] = _prices_data(result)
+    ledger.record(action="change.late_answer", quote=locked, customer=customer, ip=ip, data=data)
 
 
 _CONFIRMED_FIELDS = (

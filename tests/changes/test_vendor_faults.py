@@ -217,3 +217,61 @@ def test_a_quote_given_up_as_not_sent_during_the_price_check_is_never_sent(brows
     assert vendor.current_items(MONTHLY)[CLOUDIFY_M]["Quantity"] == 10
     actions = list(LedgerEntry.objects.filter(quote=quote).values_list("action", flat=True))
     assert "change.commit_sent" not in actions
+
+
+class ReconcilerRunsDuringCommit(InProcessTransport):
+    """The commit's answer is so slow that the periodic reconciler takes over before it arrives."""
+
+    expect = "failed"
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if _is_commit(request):
+            from django.conf import settings
+            from django.utils import timezone
+
+            from subscriptions.reconcile import reconcile_quote
+
+            stuck = Quote.objects.get(state=QuoteState.COMMITTING)
+            later = timezone.now() + timedelta(seconds=settings.RECONCILE_STUCK_COMMITTING_SECONDS + 1)
+            assert reconcile_quote(quote_id=stuck.pk, now=later) == type(self).expect
+        return super().handle_request(request)
+
+
+def test_a_late_commit_answer_never_overwrites_what_the_reconciler_recorded(browser, vendor, monkeypatch):
+    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+    monkeypatch.setattr(cleverbridge, "make_transport", ReconcilerRunsDuringCommit)
+
+    commit(browser, quote)
+
+    quote.refresh_from_db()
+    assert quote.state == QuoteState.FAILED  # what the reconciler read; the vendor's late "OK" does not overwrite it
+    assert quote.confirmed_charge_now_gross is None
+    assert quote.needs_support  # recorded as not applied, yet the vendor says it applied it: support must look
+    assert len(vendor.purchases(MONTHLY)) == 1
+    actions = list(LedgerEntry.objects.filter(quote=quote).order_by("id").values_list("action", flat=True))
+    assert actions[-2:] == ["change.failed", "change.late_answer"]
+    assert "change.committed" not in actions
+    late = LedgerEntry.objects.get(quote=quote, action="change.late_answer")
+    assert late.data["state"] == QuoteState.FAILED
+    assert late.data["answer"] == QuoteState.COMMITTED
+    assert late.data["vendor"]["response"]["AlignmentCustomerGrossPrice"] == "1159.89"
+    assert late.data["confirmed"]["charge_now_gross"] == "1159.89"
+
+
+class ReconcilerMarksUnknownDuringCommit(ReconcilerRunsDuringCommit):
+    expect = "waiting"
+
+
+def test_a_late_commit_answer_resolves_an_outcome_the_reconciler_left_unknown(browser, vendor, monkeypatch, settings):
+    settings.RECONCILE_GRACE_SECONDS = 3600  # the read finds nothing yet, but too early to call it failed
+    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+    monkeypatch.setattr(cleverbridge, "make_transport", ReconcilerMarksUnknownDuringCommit)
+
+    commit(browser, quote)
+
+    quote.refresh_from_db()
+    assert quote.state == QuoteState.COMMITTED
+    assert quote.confirmed_charge_now_gross == quote.charge_now_gross
+    assert not quote.needs_support
+    actions = list(LedgerEntry.objects.filter(quote=quote).order_by("id").values_list("action", flat=True))
+    assert actions[-2:] == ["change.outcome_unknown", "change.committed"]
