@@ -731,7 +731,45 @@ def _finish(
         if result is not None:
             data["confirmed"] = _prices_data(result)
         ledger.record(action=FINISH_ACTIONS[state], quote=locked, customer=customer, ip=ip, data=data)
+        if result is not None:
+            _check_consented(locked, result, customer=customer, ip=ip)
     return locked
+
+
+def _check_consented(locked: Quote, result: VendorQuote, *, customer: Customer, ip: str | None) -> None:
+    """The vendor confirmed a higher charge (or recurring amount, or another currency) than was agreed: support looks.
+
+    The receipt shows what the vendor confirmed; this makes sure someone acts on the difference.
+    """
+    reasons = []
+    if result.currency != locked.currency:
+        reasons.append("currency")
+    if result.charge_now.gross > locked.charge_now_gross:
+        reasons.append("charge_now")
+    if result.next_billing.gross > locked.next_billing_gross or result.next_renewal.gross > locked.next_renewal_gross:
+        reasons.append("recurring")
+    if not reasons:
+        return
+    logger.error("quote %s: the vendor confirmed more than was agreed (%s)", locked.public_id, ", ".join(reasons))
+    if not locked.needs_support:
+        locked.needs_support = True
+        locked.support_flagged_at = timezone.now()
+        locked.save(update_fields=["needs_support", "support_flagged_at"])
+    consented = {"currency": locked.currency}
+    for name in ("charge_now", "next_billing", "next_renewal"):
+        consented[f"{name}_gross"] = ledger.amount_text(getattr(locked, f"{name}_gross"), locked.currency)
+    ledger.record(
+        action="change.charged_above_consent",
+        quote=locked,
+        customer=customer,
+        ip=ip,
+        data={
+            **ledger.quote_data(locked),
+            "reasons": reasons,
+            "consented": consented,
+            "confirmed": _prices_data(result),
+        },
+    )
 
 
 def _may_finish(current: str, outcome: str) -> bool:
@@ -791,6 +829,8 @@ def _late_answer(
     if result is not None:
         data["confirmed"] = _prices_data(result)
     ledger.record(action="change.late_answer", quote=locked, customer=customer, ip=ip, data=data)
+    if result is not None:
+        _check_consented(locked, result, customer=customer, ip=ip)
 
 
 _CONFIRMED_FIELDS = (

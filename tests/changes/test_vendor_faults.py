@@ -275,3 +275,56 @@ def test_a_late_commit_answer_resolves_an_outcome_the_reconciler_left_unknown(br
     assert not quote.needs_support
     actions = list(LedgerEntry.objects.filter(quote=quote).order_by("id").values_list("action", flat=True))
     assert actions[-2:] == ["change.outcome_unknown", "change.committed"]
+
+
+class CommitAnsweredWith(InProcessTransport):
+    """The vendor applies the commit and confirms other prices than its preview gave (what it says it charged)."""
+
+    answer: dict = {}
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        if not _is_commit(request):
+            return response
+        body = {**json.loads(response.content), **type(self).answer}
+        return httpx.Response(response.status_code, json=body, request=request)
+
+
+@pytest.mark.parametrize(
+    "answer, reasons",
+    [
+        pytest.param({"AlignmentCustomerGrossPrice": "1259.89"}, ["charge_now"], id="charge-now"),
+        pytest.param({"NextBillingCustomerGrossPrice": "2100.00"}, ["recurring"], id="next-billing"),
+        pytest.param({"NextRenewalCustomerGrossPrice": "2100.00"}, ["recurring"], id="next-renewal"),
+        pytest.param({"PriceCurrencyId": "EUR"}, ["currency"], id="currency"),
+    ],
+)
+def test_a_charge_above_what_was_consented_is_flagged_for_support(browser, vendor, monkeypatch, answer, reasons):
+    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+    monkeypatch.setattr(CommitAnsweredWith, "answer", answer)
+    monkeypatch.setattr(cleverbridge, "make_transport", CommitAnsweredWith)
+
+    commit(browser, quote)
+
+    quote.refresh_from_db()
+    assert quote.state == QuoteState.COMMITTED
+    assert quote.needs_support and quote.support_flagged_at is not None
+    entry = LedgerEntry.objects.get(quote=quote, action="change.charged_above_consent")
+    committed = LedgerEntry.objects.get(quote=quote, action="change.committed")
+    assert entry.id == committed.id + 1  # written with the outcome
+    assert entry.data["reasons"] == reasons
+    assert entry.data["consented"]["charge_now_gross"] == "1159.89"
+    assert entry.data["consented"]["currency"] == "USD"
+    assert entry.data["confirmed"]["charge_now_gross"] == answer.get("AlignmentCustomerGrossPrice", "1159.89")
+
+
+def test_a_charge_at_or_below_what_was_consented_is_not_flagged(browser, vendor, monkeypatch):
+    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+    monkeypatch.setattr(CommitAnsweredWith, "answer", {"AlignmentCustomerGrossPrice": "1100.00"})
+    monkeypatch.setattr(cleverbridge, "make_transport", CommitAnsweredWith)
+
+    commit(browser, quote)
+
+    quote.refresh_from_db()
+    assert quote.state == QuoteState.COMMITTED and not quote.needs_support
+    assert not LedgerEntry.objects.filter(action="change.charged_above_consent").exists()
