@@ -70,6 +70,7 @@ class ReconcileSummary:
     not_sent: int = 0
     waiting: int = 0
     notifications: int = 0
+    errors: int = 0
     outcomes: dict[str, str] = field(default_factory=dict)
 
     def count(self, quote: Quote, outcome: str) -> None:
@@ -79,12 +80,14 @@ class ReconcileSummary:
             setattr(self, outcome, getattr(self, outcome) + 1)
         elif outcome == "waiting":
             self.waiting += 1
+        elif outcome == "error":
+            self.errors += 1
 
     def __str__(self) -> str:
         return (
             f"checked {self.checked}: committed {self.committed}, failed {self.failed}, "
             f"flagged {self.flagged}, not sent {self.not_sent}, still unknown {self.waiting}; "
-            f"notifications retried {self.notifications}"
+            f"notifications retried {self.notifications}; errors {self.errors}"
         )
 
 
@@ -277,7 +280,10 @@ def _known(quote: Quote) -> dict[str, Any]:
 
 
 def reconcile_due(*, now: datetime | None = None) -> ReconcileSummary:
-    """Every change that is due for a check (for the periodic command or task), plus due notifications."""
+    """Every change that is due for a check (for the periodic command or task), plus due notifications.
+
+    One row that fails is logged and counted under `errors`; the others are still worked.
+    """
     from subscriptions import notifications
 
     now = now or timezone.now()
@@ -288,8 +294,18 @@ def reconcile_due(*, now: datetime | None = None) -> ReconcileSummary:
     )
     stuck = Quote.objects.filter(state=QuoteState.COMMITTING, state_changed_at__lte=stuck_before)
     for quote in [*unknown.order_by("commit_sent_at", "id"), *stuck.order_by("state_changed_at", "id")]:
-        summary.count(quote, reconcile_quote(quote_id=quote.pk, now=now))
+        try:
+            outcome = reconcile_quote(quote_id=quote.pk, now=now)
+        except Exception:
+            logger.exception("reconciling change %s failed; continuing with the others", quote.public_id)
+            outcome = "error"
+        summary.count(quote, outcome)
     for pk in notifications.notifications_due(now=now):
-        notifications.notification_process(notification_id=pk, now=now)
+        try:
+            notifications.notification_process(notification_id=pk, now=now)
+        except Exception:
+            logger.exception("processing notification %s failed; continuing with the others", pk)
+            summary.errors += 1
+            continue
         summary.notifications += 1
     return summary

@@ -17,7 +17,7 @@ from django.core.management import call_command
 import subscriptions.cleverbridge as cleverbridge
 from subscriptions.models import InboundNotification, LedgerEntry, NotificationStatus, Quote, QuoteState
 from subscriptions.reconcile import reconcile_due, reconcile_quote
-from tests.changes.conftest import CLOUDIFY_M, MONTHLY, SANDBOX_AUTH
+from tests.changes.conftest import CLOUDIFY_M, MONTHLY, SANDBOX_AUTH, STORAGE_A, YEARLY
 from tests.changes.flows import commit, preview
 from tests.conftest import InProcessTransport
 
@@ -233,3 +233,38 @@ def test_a_commit_sent_while_the_reconciler_looks_is_not_recorded_as_not_sent(br
     quote.refresh_from_db()
     assert quote.state != QuoteState.NOT_SENT
     assert not LedgerEntry.objects.filter(quote=quote, action="change.not_sent").exists()
+
+
+def test_one_failing_change_does_not_stop_the_periodic_run(browser, vendor, queue, settings, monkeypatch, caplog):
+    from django.utils import timezone
+
+    import subscriptions.reconcile as reconcile
+
+    broken = _unknown(browser, vendor, "apply_then_error")
+    Quote.objects.filter(pk=broken.pk).update(next_reconcile_at=None)
+    _, stuck = preview(browser, YEARLY, kind="coterm", running_no=1, product_id=STORAGE_A)
+    long_ago = timezone.now() - timedelta(seconds=settings.RECONCILE_STUCK_COMMITTING_SECONDS + 1)
+    Quote.objects.filter(pk=stuck.pk).update(state=QuoteState.COMMITTING, state_changed_at=long_ago)
+    InboundNotification.objects.create(
+        status=NotificationStatus.PENDING, body="{}", notification_type="PaidOrderNotification", purchase_id=1
+    )
+    real = reconcile.reconcile_quote
+
+    def fails_for_one(*, quote_id, now=None):
+        if quote_id == broken.pk:
+            raise RuntimeError("a broken row")
+        return real(quote_id=quote_id, now=now)
+
+    monkeypatch.setattr(reconcile, "reconcile_quote", fails_for_one)
+
+    summary = reconcile_due()
+
+    stuck.refresh_from_db()
+    assert stuck.state == QuoteState.NOT_SENT  # the row after the broken one was still worked
+    assert summary.not_sent == 1 and summary.notifications == 1
+    assert summary.errors == 1
+    assert summary.outcomes[str(broken.public_id)] == "error"
+    assert "errors 1" in str(summary)
+    assert any(
+        r.levelname == "ERROR" and r.exc_info and str(broken.public_id) in r.getMessage() for r in caplog.records
+    )
