@@ -45,6 +45,10 @@ DROPPED_HEADERS = {"authorization", "proxy-authorization", "cookie"}
 MAX_HEADER_VALUE = 1000
 MAX_RETRY_SECONDS = 3600
 PROCESSABLE = (NotificationStatus.PENDING, NotificationStatus.ERROR)
+BIG_MAX = 2**63 - 1
+"""The largest BigIntegerField value (purchase, subscription and product ids)."""
+SMALL_MAX = 2**31 - 1
+"""The largest PositiveIntegerField value on PostgreSQL (running and interval numbers, quantities)."""
 
 
 class Malformed(Exception):
@@ -116,7 +120,8 @@ def _type_of(data: dict[str, Any]) -> str:
     return _text(kind.strip()[:100])
 
 
-def _int(value: Any, name: str, *, required: bool = True) -> int | None:
+def _int(value: Any, name: str, *, required: bool = True, maximum: int = BIG_MAX) -> int | None:
+    """A whole number no larger than the model field it is stored in holds: a larger one is malformed."""
     if value is None or value == "":
         if required:
             raise Malformed(f"{name} is missing")
@@ -131,7 +136,7 @@ def _int(value: Any, name: str, *, required: bool = True) -> int | None:
         number = int(digits)
     else:
         raise Malformed(f"{name} is not a whole number")
-    if not 0 <= number < 2**62:
+    if not 0 <= number <= maximum:
         raise Malformed(f"{name} is out of range")
     return number
 
@@ -186,12 +191,16 @@ def parse_paid_order(data: dict[str, Any]) -> PaidOrder:
         items.append(
             PaidItem(
                 subscription_id=_int(billing.get("subscriptionId"), f"{where}.subscriptionId"),
-                running_no=_int(billing.get("subscriptionItemRunningNo"), f"{where}.subscriptionItemRunningNo"),
-                interval_number=_int(billing.get("intervalNumber"), f"{where}.intervalNumber", required=False),
+                running_no=_int(
+                    billing.get("subscriptionItemRunningNo"), f"{where}.subscriptionItemRunningNo", maximum=SMALL_MAX
+                ),
+                interval_number=_int(
+                    billing.get("intervalNumber"), f"{where}.intervalNumber", required=False, maximum=SMALL_MAX
+                ),
                 next_billing_date=_moment(billing.get("nextBillingDate"), f"{where}.nextBillingDate"),
                 gross=_amount(_first(item, "totalGrossPrice", "grossPrice"), f"items[{index}].totalGrossPrice"),
                 product_id=_int(item.get("productId"), f"items[{index}].productId", required=False),
-                quantity=_int(item.get("quantity"), f"items[{index}].quantity", required=False),
+                quantity=_int(item.get("quantity"), f"items[{index}].quantity", required=False, maximum=SMALL_MAX),
             )
         )
     status_id = data.get("statusId")

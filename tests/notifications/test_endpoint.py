@@ -9,6 +9,7 @@ import logging
 import pytest
 
 from subscriptions.models import InboundNotification, NotificationStatus
+from subscriptions.notifications import Malformed, parse_paid_order
 from tests.notifications.conftest import ENDPOINT, SECRET
 from tests.notifications.payloads import body, paid_order
 
@@ -244,3 +245,51 @@ def test_a_test_purchase_is_processed_while_the_sandbox_is_on(client, settings, 
 
     assert InboundNotification.objects.get().status == NotificationStatus.PENDING
     assert queue.names() == ["process_notification"]
+
+
+INT_MAX = 2**31 - 1  # a PositiveIntegerField on PostgreSQL
+BIGINT_MAX = 2**63 - 1
+
+
+def _billing(**fields):
+    payload = paid_order()
+    payload["items"][0]["recurringBilling"].update(fields)
+    return payload
+
+
+@pytest.mark.parametrize(
+    "payload, why",
+    [
+        (_billing(intervalNumber=INT_MAX + 1), "intervalNumber is out of range"),
+        (_billing(intervalNumber=2**62 - 1), "intervalNumber is out of range"),
+        (_billing(subscriptionItemRunningNo=INT_MAX + 1), "subscriptionItemRunningNo is out of range"),
+        (_billing(subscriptionId=f"S{BIGINT_MAX + 1}"), "subscriptionId is out of range"),
+        (paid_order(purchase_id=BIGINT_MAX + 1), "purchaseId is out of range"),
+    ],
+)
+def test_whole_numbers_larger_than_the_database_holds_are_malformed(payload, why):
+    """Parsed numbers are bounded by the model fields they are written to (PostgreSQL raises DataError past them)."""
+    with pytest.raises(Malformed, match=why):
+        parse_paid_order(payload)
+
+
+def test_whole_numbers_up_to_what_the_database_holds_are_read():
+    payload = _billing(intervalNumber=INT_MAX, subscriptionItemRunningNo=INT_MAX, subscriptionId=f"S{BIGINT_MAX}")
+    payload["purchaseId"] = BIGINT_MAX
+    payload["items"][0].update(quantity=INT_MAX, productId=BIGINT_MAX)
+
+    order = parse_paid_order(payload)
+
+    assert order.purchase_id == BIGINT_MAX
+    item = order.items[0]
+    assert (item.interval_number, item.running_no, item.subscription_id) == (INT_MAX, INT_MAX, BIGINT_MAX)
+    assert (item.quantity, item.product_id) == (INT_MAX, BIGINT_MAX)
+
+
+def test_an_interval_number_too_large_to_store_is_answered_400_not_stored_as_pending(client, queue):
+    response = post(client, body(_billing(intervalNumber=INT_MAX + 1)))
+
+    assert response.status_code == 400
+    stored = InboundNotification.objects.get()
+    assert stored.status == NotificationStatus.MALFORMED
+    assert queue.results == []
