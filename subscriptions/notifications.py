@@ -368,6 +368,14 @@ def _candidates(order: PaidOrder, item: PaidItem, received_at: datetime) -> list
             continue
         if _amount_fits(quote, order.amount_for(item), order.currency):
             found.append(quote)
+    if item.quantity is not None:
+        # Equal amounts on one item arriving out of order: try first the change the item's quantity points to
+        # (the resulting total, else the seats added), so that each purchase pays its own change.
+        found.sort(
+            key=lambda quote: (
+                0 if quote.quantity_after == item.quantity else 1 if quote.seats_added == item.quantity else 2
+            )
+        )
     return found
 
 

@@ -262,3 +262,22 @@ def test_a_change_followed_by_another_on_the_same_item_is_still_paid(browser, ve
     first.refresh_from_db()
     second.refresh_from_db()
     assert first.state == second.state == QuoteState.PAID
+
+
+def test_reordered_equal_amount_deliveries_pay_the_change_whose_quantity_they_carry(browser, vendor, queue):
+    """Two equal charges on one item: without the notification's quantity the earlier change took the later purchase."""
+    vendor._post("notifications", {"hold": True})
+    first = _increase(browser, quantity=5)  # 10 → 15
+    second = _increase(browser, quantity=5)  # 15 → 20, the same amount at the same (sandbox) time
+    assert first.confirmed_charge_now_gross == second.confirmed_charge_now_gross
+
+    vendor._post("notifications", {"hold": False, "release": "reverse"})
+    queue.run()
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.state, second.state) == (QuoteState.PAID, QuoteState.PAID)
+    purchases = sorted(p["PurchaseId"] for p in vendor.purchases(MONTHLY))
+    assert [first.purchase_id, second.purchase_id] == purchases  # each change holds its own purchase
+    earlier, later = InboundNotification.objects.order_by("id")
+    assert (earlier.quote, later.quote) == (second, first)  # the later purchase arrived first
