@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from subscriptions import services
+from subscriptions import formatting, services
 from subscriptions.access import customer_required, load_subscription
 from subscriptions.catalog import offers_for
 from subscriptions.cleverbridge import CleverbridgeError, Unavailable
@@ -155,7 +155,11 @@ def _receipt_context(quote: Quote) -> dict:
     return {
         "quote": quote,
         "consent": consent,
-        "entries": list(quote.ledger_entries.order_by("created_at", "id")),
+        "timeline": [
+            (entry.created_at, label)
+            for entry in quote.ledger_entries.order_by("created_at", "id")
+            if (label := formatting.timeline_label(entry.action))
+        ],
         "payment_label": services.payment_label(quote),
         "interval_phrase": services.interval_phrase(quote.interval_months, quote.interval_days),
     }

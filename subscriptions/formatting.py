@@ -20,10 +20,12 @@ __all__ = [
     "babel_locale",
     "billing_interval_label",
     "format_date",
+    "format_datetime",
     "format_money",
     "format_month",
     "renewal_type_label",
     "status_label",
+    "timeline_label",
 ]
 
 DATE_PATTERNS = {"en": "d MMMM y", "de": "d. MMMM y"}
@@ -70,6 +72,39 @@ def format_date(value: date | datetime | None, locale: str | None = None) -> str
         value = value.date()
     loc = babel_locale(locale)
     return babel_format_date(value, format=DATE_PATTERNS.get(loc.language, "long"), locale=loc)
+
+
+def format_datetime(value: datetime | None, locale: str | None = None) -> str:
+    """`format_datetime(aware, "en")` → "21 November 2026, 12:46 UTC"; "de" → "21. November 2026, 12:46 UTC"."""
+    if value is None:
+        return ""
+    moment = timezone.localtime(value) if timezone.is_aware(value) else value
+    return f"{format_date(moment, locale)}, {moment:%H:%M} {moment.tzname() or 'UTC'}"
+
+
+TIMELINE_LABELS = {
+    "change.quoted": _("Price quoted"),
+    "change.prepared_by_agent": _("Prepared for you by our support team"),
+    "change.consent_link_sent": _("Link to review the change sent by e-mail"),
+    "change.consented": _("You agreed"),
+    "change.reconsent_required": _("The price changed; a new agreement is needed"),
+    "change.commit_sent": _("Sent to the billing provider"),
+    "change.committed": _("Confirmed by the billing provider"),
+    "change.confirmed_applied": _("Confirmed by the billing provider"),
+    "change.rejected": _("Declined by the billing provider; nothing was charged"),
+    "change.not_sent": _("Not sent; nothing was charged"),
+    "change.outcome_unknown": _("Being confirmed with the billing provider"),
+    "change.paid": _("Payment received"),
+    "change.failed": _("Not applied; nothing was charged"),
+    "change.flagged_for_support": _("Passed to our support team to check"),
+    "change.charged_above_consent": _("Passed to our support team to check"),
+}
+"""What a customer's receipt says for each ledger action; actions not listed stay in the admin only."""
+
+
+def timeline_label(action: str) -> str | None:
+    label = TIMELINE_LABELS.get(action)
+    return str(label) if label is not None else None
 
 
 def status_label(status: int) -> str:

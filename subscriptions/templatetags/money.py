@@ -5,6 +5,7 @@ from django import template
 from subscriptions.formatting import (
     billing_interval_label,
     format_date,
+    format_datetime,
     format_money,
     format_month,
     renewal_type_label,
@@ -27,6 +28,11 @@ def money(value, currency=None) -> str:
 @register.filter
 def longdate(value) -> str:
     return format_date(value)
+
+
+@register.filter
+def longdatetime(value) -> str:
+    return format_datetime(value)
 
 
 @register.filter

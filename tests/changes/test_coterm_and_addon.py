@@ -121,4 +121,7 @@ def test_receipt_states_agreement_and_vendor_confirmation(browser, vendor):
     assert 'id="consent-record"' in html
     assert "Confirmed by the billing provider" in html
     assert consent.given_at.strftime("%Y-%m-%d %H:%M:%S") in html
-    assert "change.committed" in html
+    assert "change.committed" not in html, "the customer reads words, not ledger codes"
+    timeline = html[html.index('id="timeline-title"') :]
+    for step in ("Price quoted", "You agreed", "Sent to the billing provider", "Confirmed by the billing provider"):
+        assert step in timeline

@@ -226,6 +226,7 @@ def test_the_receipt_polls_until_the_change_is_paid(browser, vendor, queue):
 
     fragment = browser.get(url, **HTMX).content.decode()
     assert "Your change is done and paid." in fragment
+    assert "Payment received" in fragment[fragment.index('id="timeline-title"') :]  # the timeline follows too
     assert "hx-trigger" not in fragment  # final: polling stops
 
 
