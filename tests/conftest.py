@@ -57,6 +57,17 @@ def _test_settings(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_language_left_active():
+    """Every test ends with no language active in its thread, as it began.
+
+    Django's LocaleMiddleware activates each request's language in the thread and leaves it there (the next request
+    sets its own); the test client runs requests in the test's thread, so a German page would leave later tests German.
+    """
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _in_process_vendor(monkeypatch):
     """Route the product's client to the in-process sandbox (tests using live_server undo this)."""
     try:
