@@ -618,7 +618,10 @@ def _reconsent_reasons(
         reasons.append("quantity")
     if change.request_body(preview=False) != quote.commit_request:
         reasons.append("request")
-    if (subscription.payment.last_four if subscription.payment else "") != quote.payment_last_four:
+    payment = subscription.payment
+    card = (payment.type, payment.type_id, payment.last_four) if payment else ("", "", "")
+    if card != (quote.payment_type, quote.payment_type_id, quote.payment_last_four):
+        # The consent names the card by type and last four: another card with the same last four is another card.
         reasons.append("payment_method")
     return reasons
 

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+import pytest
 from django.urls import reverse
 
 from subscriptions.models import Consent, LedgerEntry, Quote, QuoteState
@@ -73,3 +74,28 @@ def test_a_lower_fresh_price_is_committed_without_asking_again(browser, vendor):
     assert quote.confirmed_charge_now_gross < quote.charge_now_gross
     assert len(vendor.purchases(MONTHLY)) == 1
     assert Quote.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "card",
+    [
+        pytest.param({"payment_type": "Mastercard", "payment_type_id": "CCA_MCA"}, id="type-and-id"),
+        pytest.param({"payment_type_id": "CCA_MCA"}, id="type-id-only"),
+        pytest.param({"payment_type": "Mastercard"}, id="type-only"),
+    ],
+)
+def test_another_card_with_the_same_last_four_needs_fresh_consent(browser, vendor, card):
+    """The consent names the card ("Visa ending in 765T"): the same last four on another card is another card."""
+    from sandbox.models import Subscription as VendorSubscription
+
+    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+    VendorSubscription.objects.filter(pk=MONTHLY).update(**card)  # last four unchanged
+
+    commit(browser, quote)
+
+    quote.refresh_from_db()
+    assert quote.state == QuoteState.SUPERSEDED
+    assert vendor.purchases(MONTHLY) == []
+    reconsent = LedgerEntry.objects.get(quote=quote, action="change.reconsent_required")
+    assert reconsent.data["reasons"] == ["payment_method"]
+    assert quote.superseded_by.payment_last_four == quote.payment_last_four
