@@ -35,13 +35,25 @@ def test_demo_defaults_load():
     ("overrides", "message"),
     [
         ({"DEBUG": "false", "ALLOWED_HOSTS": "example.com", "SANDBOX_ENABLED": "false"}, "SECRET_KEY"),
-        ({"DEBUG": "false", "SECRET_KEY": "short", "ALLOWED_HOSTS": "example.com", "SANDBOX_ENABLED": "false"},
-         "SECRET_KEY"),
+        (
+            {"DEBUG": "false", "SECRET_KEY": "short", "ALLOWED_HOSTS": "example.com", "SANDBOX_ENABLED": "false"},
+            "SECRET_KEY",
+        ),
         ({"DEBUG": "false", "SECRET_KEY": SAFE_KEY, "SANDBOX_ENABLED": "false"}, "ALLOWED_HOSTS"),
-        ({"DEBUG": "false", "SECRET_KEY": SAFE_KEY, "ALLOWED_HOSTS": "example.com", "SANDBOX_ENABLED": "true"},
-         "SANDBOX_ENABLED"),
-        ({"DEBUG": "false", "SECRET_KEY": SAFE_KEY, "ALLOWED_HOSTS": "example.com", "SANDBOX_ENABLED": "false",
-          "CLEVERBRIDGE_NOTIFICATION_SECRET": "short"}, "CLEVERBRIDGE_NOTIFICATION_SECRET"),
+        (
+            {"DEBUG": "false", "SECRET_KEY": SAFE_KEY, "ALLOWED_HOSTS": "example.com", "SANDBOX_ENABLED": "true"},
+            "SANDBOX_ENABLED",
+        ),
+        (
+            {
+                "DEBUG": "false",
+                "SECRET_KEY": SAFE_KEY,
+                "ALLOWED_HOSTS": "example.com",
+                "SANDBOX_ENABLED": "false",
+                "CLEVERBRIDGE_NOTIFICATION_SECRET": "short",
+            },
+            "CLEVERBRIDGE_NOTIFICATION_SECRET",
+        ),
         ({"DEBUG": "maybe"}, "DEBUG must be true or false"),
         ({"CLEVERBRIDGE_READ_TIMEOUT": "soon"}, "CLEVERBRIDGE_READ_TIMEOUT must be a number"),
     ],
@@ -62,6 +74,7 @@ def test_production_starts_with_safe_values_and_sandbox_explicitly_allowed():
 def test_secret_key_may_come_from_a_file(tmp_path):
     key_file = tmp_path / "secret"
     key_file.write_text(SAFE_KEY)
-    result = _load_settings(DEBUG="false", SECRET_KEY_FILE=str(key_file), ALLOWED_HOSTS="example.com",
-                            SANDBOX_ENABLED="false")
+    result = _load_settings(
+        DEBUG="false", SECRET_KEY_FILE=str(key_file), ALLOWED_HOSTS="example.com", SANDBOX_ENABLED="false"
+    )
     assert result.returncode == 0, result.stderr

@@ -14,8 +14,12 @@ def _run_pytest(tmp_path, body: str, require: str) -> subprocess.CompletedProces
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=", str(test_file)],
         cwd=tmp_path,
-        env={"REQUIRE_SUITES": require, "PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "selfservice.settings",
-             "PYTHONPATH": str(Path.cwd())},
+        env={
+            "REQUIRE_SUITES": require,
+            "PATH": "/usr/bin:/bin",
+            "DJANGO_SETTINGS_MODULE": "selfservice.settings",
+            "PYTHONPATH": str(Path.cwd()),
+        },
         capture_output=True,
         text=True,
         check=False,

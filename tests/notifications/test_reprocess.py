@@ -44,9 +44,7 @@ def _reprocess(staff, notification):
 
 
 @pytest.mark.parametrize("group", [SUPPORT_AGENT, CATALOG_MANAGER])
-def test_an_agent_reprocesses_a_notification_that_gave_up_and_the_change_is_paid(
-    browser, vendor, queue, client, group
-):
+def test_an_agent_reprocesses_a_notification_that_gave_up_and_the_change_is_paid(browser, vendor, queue, client, group):
     quote, notification = _gave_up(browser, vendor, queue, client)
 
     response = _reprocess(_staff_client(group), notification)

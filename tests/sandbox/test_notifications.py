@@ -163,8 +163,15 @@ def test_hold_then_release_in_reverse_order(api, subscription):
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"duplicate": -1}, {"duplicate": 11}, {"duplicate": True}, {"delay_seconds": "soon"}, {"hold": "yes"},
-     {"release": "sideways"}],
+    [
+        {},
+        {"duplicate": -1},
+        {"duplicate": 11},
+        {"duplicate": True},
+        {"delay_seconds": "soon"},
+        {"hold": "yes"},
+        {"release": "sideways"},
+    ],
 )
 def test_bad_control_input_is_400(api, db, body):
     assert api.control("post", "notifications", body).status_code == 400
