@@ -471,7 +471,7 @@ def parse_subscription(data: Any) -> Subscription:
 
 def _required_money(data: Mapping[str, Any], name: str) -> Decimal:
     value = data.get(name)
-    if value is None or isinstance(value, str) and not value.strip():
+    if value is None or (isinstance(value, str) and not value.strip()):
         raise _Unreadable(f"{name} is missing")
     amount = _money(value)
     if not amount.is_finite():

@@ -263,7 +263,7 @@ def test_ok_answer_missing_the_subscription_is_unavailable_without_retry(client_
 
 
 def test_non_ascii_digits_in_an_answer_make_it_unreadable(client_for):
-    """"²" passes str.isdigit() but not int(): a vendor answer with it is unusable, not a crash."""
+    """ "²" passes str.isdigit() but not int(): a vendor answer with it is unusable, not a crash."""
     vendor = Vendor(reply(200, subscription_json(CustomerId="\u00b2")))
     with pytest.raises(Unavailable):
         client_for(vendor).get_subscription(68574751)
