@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from subscriptions import catalog, exports
-from subscriptions.admin.site import DateRangeFilter, IdSearchMixin, pretty_json
+from subscriptions.admin.site import DateRangeFilter, IdSearchMixin, ReadOnlyAdmin, ReadOnlyMixin, pretty_json
 from subscriptions.models import AddOn, CatalogProduct, Consent, CotermOffer, LedgerEntry, Quote
 
 
@@ -86,22 +86,6 @@ class CatalogProductAdmin(admin.ModelAdmin):
     inlines = [CotermOfferInline, AddOnInline]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records of money and consent: visible to staff, never edited here."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_actions(self, request):
-        return {}
-
-
 class ExportMixin:
     """The CSV export action for agents holding `subscriptions.export_ledger`; every export is written to the ledger."""
 
@@ -130,7 +114,7 @@ def _csv_response(request, entries, scope, label: str) -> HttpResponse:
     return response
 
 
-class LedgerEntryInline(admin.TabularInline):
+class LedgerEntryInline(ReadOnlyMixin, admin.TabularInline):
     """The change's whole history, oldest first, read-only."""
 
     model = LedgerEntry
@@ -140,15 +124,6 @@ class LedgerEntryInline(admin.TabularInline):
     fields = ["created_at", "action", "actor", "ip", "details"]
     readonly_fields = fields
     ordering = ["created_at", "id"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="by")
     def actor(self, entry):

@@ -18,7 +18,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from subscriptions import assisted, services
-from subscriptions.admin.site import IdSearchMixin
+from subscriptions.admin.site import IdSearchMixin, ReadOnlyAdmin, ReadOnlyMixin
 from subscriptions.catalog import offers_for
 from subscriptions.cleverbridge import CleverbridgeError
 from subscriptions.forms import ChangeRequestForm
@@ -39,7 +39,7 @@ def _vendor_problem(request, exc: Exception) -> None:
     messages.error(request, text)
 
 
-class QuoteInline(admin.TabularInline):
+class QuoteInline(ReadOnlyMixin, admin.TabularInline):
     """Every change of the customer, newest first; open one for its ledger."""
 
     model = Quote
@@ -50,15 +50,6 @@ class QuoteInline(admin.TabularInline):
     readonly_fields = fields
     ordering = ["-created_at", "-id"]
     verbose_name_plural = "changes"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class FindCustomerForm(forms.Form):
@@ -203,7 +194,7 @@ class CustomerAdmin(IdSearchMixin, admin.ModelAdmin):
 
 
 @admin.register(AssistedChange)
-class AssistedChangeAdmin(admin.ModelAdmin):
+class AssistedChangeAdmin(ReadOnlyAdmin):
     """Changes agents prepared: the vendor's price, the consent text and the link e-mailed to the customer."""
 
     list_display = ["prepared_at", "customer", "quote", "prepared_by", "state", "emailed_to", "emailed_at"]
@@ -213,18 +204,6 @@ class AssistedChangeAdmin(admin.ModelAdmin):
     fields = ["quote", "customer", "prepared_by", "prepared_at", "emailed_to", "emailed_at"]
     readonly_fields = fields
     change_form_template = "admin/subscriptions/assistedchange/change_form.html"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_actions(self, request):
-        return {}
 
     @admin.display(description="state")
     def state(self, prepared):

@@ -3,7 +3,7 @@
 from django.contrib import admin, messages
 
 from subscriptions import tasks
-from subscriptions.admin.changes import ReadOnlyAdmin
+from subscriptions.admin.site import ReadOnlyAdmin
 from subscriptions.models import InboundNotification, NotificationStatus
 
 REPROCESSABLE = (NotificationStatus.UNMATCHED, NotificationStatus.ERROR)

@@ -21,7 +21,33 @@ from django.db.models import Q
 from django.utils.functional import empty
 from django_otp.admin import OTPAdminSite
 
-__all__ = ["DateRangeFilter", "IdSearchMixin", "StaffAdminSite", "install", "pretty_json"]
+__all__ = [
+    "DateRangeFilter",
+    "IdSearchMixin",
+    "ReadOnlyAdmin",
+    "ReadOnlyMixin",
+    "StaffAdminSite",
+    "install",
+    "pretty_json",
+]
+
+
+class ReadOnlyMixin:
+    """Records of money and consent: visible to staff, never added, edited or deleted here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    def get_actions(self, request):
+        return {}
 
 
 class StaffAdminSite(OTPAdminSite):
