@@ -11,8 +11,6 @@ Use with `from tests.cast import *` in a conftest. Vendor data goes in through t
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +20,7 @@ from django.test import Client
 
 from subscriptions import access
 from subscriptions.models import Customer
+from tests.vendor import Vendor
 
 __all__ = [
     "ANNA",
@@ -38,7 +37,6 @@ __all__ = [
     "signed_in",
 ]
 
-SANDBOX_AUTH = "Basic " + base64.b64encode(b"sandbox:sandbox").decode()
 CLOCK = "2026-04-24T16:01:10Z"
 
 
@@ -140,40 +138,14 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     locale = "en"
 
 
-class Sandbox:
-    """The vendor side, driven through its control API (Basic auth sandbox:sandbox)."""
-
-    def __init__(self) -> None:
-        self.client = Client()
-
-    def control(self, path: str, payload: Any, *, query: str = "") -> dict[str, Any]:
-        response = self.client.post(
-            f"/sandbox/control/{path}{query}",
-            json.dumps(payload),
-            content_type="application/json",
-            HTTP_AUTHORIZATION=SANDBOX_AUTH,
-        )
-        assert response.status_code == 200, response.content
-        return response.json()
-
-    def load(self, scenario: dict[str, Any], *, reset: bool = False) -> dict[str, Any]:
-        return self.control("scenario", scenario, query="?reset=1" if reset else "")
-
-    def fault(self, method: str, *, mode: str = "error", count: int = 1, status: int = 500) -> None:
-        self.control("faults", {"method": method, "mode": mode, "count": count, "status": status})
-
-    def clock(self, now: str) -> None:
-        self.control("clock", {"now": now})
-
-
 @pytest.fixture
-def sandbox(db, settings) -> Sandbox:
+def sandbox(db, settings) -> Vendor:
     settings.SANDBOX_RATE_LIMIT_PER_SECOND = 0
-    return Sandbox()
+    return Vendor()
 
 
 @pytest.fixture
-def cast(sandbox) -> Sandbox:
+def cast(sandbox) -> Vendor:
     """The cast's vendor data, with the sandbox clock at the guides' moment."""
     sandbox.load(CAST_SCENARIO, reset=True)
     return sandbox

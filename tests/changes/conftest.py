@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import copy
-import json
 from typing import Any
 
 import pytest
@@ -13,8 +11,8 @@ from django.test import Client
 
 from subscriptions.access import CUSTOMER_SESSION_KEY
 from subscriptions.models import Customer
+from tests.vendor import Vendor
 
-SANDBOX_AUTH = "Basic " + base64.b64encode(b"sandbox:sandbox").decode()
 GUIDE_NOW = "2026-04-24T16:01:10Z"
 COTERM_NOW = "2026-06-18T10:28:42.344357Z"
 
@@ -121,61 +119,6 @@ SCENARIO: dict[str, Any] = {
         },
     ],
 }
-
-
-class Vendor:
-    """The sandbox's control API, through Django's test client."""
-
-    def __init__(self) -> None:
-        self.client = Client()
-
-    def _post(self, path: str, payload: Any) -> dict[str, Any]:
-        response = self.client.post(
-            f"/sandbox/control/{path}",
-            json.dumps(payload),
-            content_type="application/json",
-            HTTP_AUTHORIZATION=SANDBOX_AUTH,
-        )
-        assert response.status_code == 200, response.content
-        return response.json()
-
-    def _get(self, path: str) -> dict[str, Any]:
-        response = self.client.get(f"/sandbox/control/{path}", HTTP_AUTHORIZATION=SANDBOX_AUTH)
-        assert response.status_code == 200, response.content
-        return response.json()
-
-    def load(self, scenario: dict[str, Any], *, reset: bool = False) -> None:
-        self._post("scenario?reset=1" if reset else "scenario", scenario)
-
-    def clock(self, now: str) -> None:
-        self._post("clock", {"now": now})
-
-    def fault(self, method: str, *, mode: str = "error", status: int = 500, count: int = 1, **extra: Any) -> None:
-        self._post("faults", {"method": method, "mode": mode, "status": status, "count": count, **extra})
-
-    def all_purchases(self, subscription_id: int) -> list[dict[str, Any]]:
-        return self._get(f"purchases?subscription_id={subscription_id}")["Purchases"]
-
-    def purchases(self, subscription_id: int) -> list[dict[str, Any]]:
-        """The charges made by changes (the scenario's initial order and renewals are not counted)."""
-        return [p for p in self.all_purchases(subscription_id) if p["Category"] == "Alignment"]
-
-    def emails(self, subscription_id: int) -> list[dict[str, Any]]:
-        return self._get(f"emails?subscription_id={subscription_id}")["Emails"]
-
-    def subscription(self, subscription_id: int) -> dict[str, Any]:
-        response = self.client.get(
-            f"/sandbox/api/subscription/getsubscription?subscriptionId=S{subscription_id}",
-            HTTP_AUTHORIZATION=SANDBOX_AUTH,
-            HTTP_ACCEPT="application/json",
-        )
-        assert response.status_code == 200, response.content
-        return response.json()["Subscription"]
-
-    def current_items(self, subscription_id: int) -> dict[int, dict[str, Any]]:
-        """Current items by product id."""
-        items = self.subscription(subscription_id)["Items"]
-        return {item["ProductId"]: item for item in items if item.get("IsCurrent", True)}
 
 
 @pytest.fixture

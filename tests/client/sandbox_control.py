@@ -1,10 +1,8 @@
 """The guide's customer as a sandbox scenario, and the sandbox's control API through Django's test client."""
 
-import base64
 import copy
-import json
 
-from django.test import Client
+from tests.vendor import Vendor
 
 SUBSCRIPTION_ID = 68574751
 CUSTOMER_ID = 159215775
@@ -54,41 +52,22 @@ SCENARIO = {
     ],
 }
 
-_AUTH = {"Authorization": "Basic " + base64.b64encode(b"sandbox:sandbox").decode()}
 
-
-class Sandbox:
-    """Drives the sandbox's control API; every call must succeed, or the test stops with the sandbox's answer."""
-
-    def __init__(self):
-        self.http = Client()
-
-    def _call(self, method: str, path: str, body: dict | None = None) -> dict:
-        response = self.http.generic(
-            method,
-            f"/sandbox/control/{path}",
-            data=json.dumps(body) if body is not None else "",
-            content_type="application/json",
-            headers=_AUTH,
-        )
-        assert response.status_code == 200, (path, response.status_code, response.content)
-        return response.json()
+class Sandbox(Vendor):
+    """The shared vendor helper, bound to the contract tests' one subscription."""
 
     def load(self, scenario: dict | None = None) -> dict:
-        return self._call("POST", "scenario?reset=1", copy.deepcopy(scenario or SCENARIO))
+        return super().load(copy.deepcopy(scenario or SCENARIO), reset=True)
 
     def set_clock(self, now: str) -> dict:
-        return self._call("POST", "clock", {"now": now})
+        return self.clock(now)
 
     def fault(self, mode: str, *, method: str = "increasesubscriptionitemquantity", **options) -> dict:
-        return self._call("POST", "faults", {"method": method, "mode": mode, "count": 1, **options})
-
-    def purchases(self) -> list[dict]:
-        return self._call("GET", f"purchases?subscription_id={SUBSCRIPTION_ID}")["Purchases"]
+        return super().fault(method, mode=mode, **options)
 
     def charges(self) -> list[dict]:
         """Purchases made by changes (the scenario's initial order excluded)."""
-        return [purchase for purchase in self.purchases() if purchase["Category"] == "Alignment"]
+        return self.purchases(SUBSCRIPTION_ID)
 
-    def emails(self) -> list[dict]:
-        return self._call("GET", f"emails?subscription_id={SUBSCRIPTION_ID}")["Emails"]
+    def all_charges(self) -> list[dict]:
+        return self.all_purchases(SUBSCRIPTION_ID)

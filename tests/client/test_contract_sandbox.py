@@ -121,7 +121,7 @@ def test_preview_increase_reproduces_the_guide_and_changes_nothing(sandbox):
     assert quote.currency == "USD"
     assert client.get_subscription(SUBSCRIPTION_ID).item(1).quantity == 10
     assert sandbox.charges() == []
-    assert sandbox.emails() == []
+    assert sandbox.emails(SUBSCRIPTION_ID) == []
 
 
 def test_preview_update_to_a_total_of_25_costs_the_same(sandbox):
@@ -151,7 +151,7 @@ def test_commit_increase_adds_seats(sandbox):
     assert subscription.next_billing == GUIDE_NEXT_BILLING
     (charge,) = sandbox.charges()
     assert Decimal(str(charge["GrossPrice"])) == Decimal("1159.89")
-    assert len(sandbox.emails()) == 1
+    assert len(sandbox.emails(SUBSCRIPTION_ID)) == 1
 
 
 def test_commit_add_item_creates_a_running_number(sandbox):

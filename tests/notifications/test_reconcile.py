@@ -17,9 +17,10 @@ from django.core.management import call_command
 import subscriptions.cleverbridge as cleverbridge
 from subscriptions.models import InboundNotification, LedgerEntry, NotificationStatus, Quote, QuoteState
 from subscriptions.reconcile import reconcile_due, reconcile_quote
-from tests.changes.conftest import CLOUDIFY_M, MONTHLY, SANDBOX_AUTH, STORAGE_A, YEARLY
+from tests.changes.conftest import CLOUDIFY_M, MONTHLY, STORAGE_A, YEARLY
 from tests.changes.flows import commit, preview
 from tests.conftest import InProcessTransport
+from tests.vendor import SANDBOX_AUTH
 
 METHOD = "increasesubscriptionitemquantity"
 
