@@ -150,7 +150,7 @@ def _subscription_ref(subscription_id: int | str) -> str:
     text = str(subscription_id).strip()
     if text[:1] in ("S", "s"):
         text = text[1:]
-    if not (text.isascii() and text.isdigit()):
+    if not _digits(text):
         raise ValueError(f"not a subscription id: {subscription_id!r}")
     return f"S{int(text)}"
 
@@ -515,7 +515,7 @@ def _retry_after(response: httpx.Response) -> int | None:
     if not raw:
         return None
     raw = raw.strip()
-    if raw.isdigit():
+    if _digits(raw):
         return int(raw)
     try:
         when = parsedate_to_datetime(raw)

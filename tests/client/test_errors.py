@@ -184,6 +184,14 @@ def test_retry_after_as_http_date(client_for, sleep):
     assert sleep.calls == []
 
 
+def test_retry_after_of_non_ascii_digits_is_ignored(client_for, sleep):
+    vendor = Vendor(reply(429, {}, {"Retry-After": "²".encode()}))
+    with pytest.raises(Unavailable) as caught:
+        read(client_for(vendor))
+    assert caught.value.retry_after is None
+    assert sleep.calls == [0.2, 0.4]
+
+
 # --- Commits -------------------------------------------------------------------
 
 
