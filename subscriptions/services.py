@@ -333,7 +333,7 @@ def _store_quote(
         preview_request=change.request_body(preview=True),
         commit_request=change.request_body(preview=False),
         preview_response=vendor_quote.exchange.response_text,
-        currency=vendor_quote.currency or subscription.currency,
+        currency=vendor_quote.currency,
         charge_now_gross=vendor_quote.charge_now.gross,
         charge_now_net=vendor_quote.charge_now.net,
         charge_now_vat=vendor_quote.charge_now.vat,
@@ -602,16 +602,22 @@ def _after_sending(quote: Quote) -> None:
         logger.exception("follow-up of quote %s could not be planned; reconcile_changes will find it", quote.public_id)
 
 
+def _beyond_consent(quote: Quote, prices: VendorQuote) -> list[str]:
+    """What in the vendor's prices goes past what the customer agreed to: another currency, or a higher amount."""
+    reasons = []
+    if prices.currency != quote.currency:
+        reasons.append("currency")
+    if prices.charge_now.gross > quote.charge_now_gross:
+        reasons.append("charge_now")
+    if prices.next_billing.gross > quote.next_billing_gross or prices.next_renewal.gross > quote.next_renewal_gross:
+        reasons.append("recurring")
+    return reasons
+
+
 def _reconsent_reasons(
     quote: Quote, subscription: Subscription, plan: _Plan, change: Change, fresh: VendorQuote
 ) -> list[str]:
-    reasons = []
-    if (fresh.currency or subscription.currency) != quote.currency:
-        reasons.append("currency")
-    if fresh.charge_now.gross > quote.charge_now_gross:
-        reasons.append("charge_now")
-    if fresh.next_billing.gross > quote.next_billing_gross or fresh.next_renewal.gross > quote.next_renewal_gross:
-        reasons.append("recurring")
+    reasons = _beyond_consent(quote, fresh)
     if subscription.next_billing_date != quote.next_billing_date:
         reasons.append("next_billing_date")
     if plan.quantity_before != quote.quantity_before or plan.quantity_after != quote.quantity_after:
@@ -744,13 +750,7 @@ def _check_consented(locked: Quote, result: VendorQuote, *, customer: Customer, 
 
     The receipt shows what the vendor confirmed; this makes sure someone acts on the difference.
     """
-    reasons = []
-    if result.currency != locked.currency:
-        reasons.append("currency")
-    if result.charge_now.gross > locked.charge_now_gross:
-        reasons.append("charge_now")
-    if result.next_billing.gross > locked.next_billing_gross or result.next_renewal.gross > locked.next_renewal_gross:
-        reasons.append("recurring")
+    reasons = _beyond_consent(locked, result)
     if not reasons:
         return
     logger.error("quote %s: the vendor confirmed more than was agreed (%s)", locked.public_id, ", ".join(reasons))
