@@ -293,11 +293,13 @@ def quote_create(
     vendor_quote = get_client().preview(change)
     with transaction.atomic():
         quote = _store_quote(
-            customer=customer, subscription=subscription, plan=plan, change=change, vendor_quote=vendor_quote
+            customer=customer,
+            subscription=subscription,
+            plan=plan,
+            change=change,
+            vendor_quote=vendor_quote,
+            valid_minutes=valid_minutes,
         )
-        if valid_minutes is not None:
-            quote.expires_at = quote.created_at + timedelta(minutes=valid_minutes)
-            quote.save(update_fields=["expires_at"])
         ledger.record(
             action="change.quoted",
             quote=quote,
@@ -314,9 +316,16 @@ def quote_create(
 
 
 def _store_quote(
-    *, customer: Customer, subscription: Subscription, plan: _Plan, change: Change, vendor_quote: VendorQuote
+    *,
+    customer: Customer,
+    subscription: Subscription,
+    plan: _Plan,
+    change: Change,
+    vendor_quote: VendorQuote,
+    valid_minutes: int | None = None,
 ) -> Quote:
     now = timezone.now()
+    minutes = settings.QUOTE_VALID_MINUTES if valid_minutes is None else valid_minutes
     payment = subscription.payment
     return Quote.objects.create(
         customer=customer,
@@ -352,7 +361,7 @@ def _store_quote(
         payment_last_four=payment.last_four if payment else "",
         created_at=now,
         state_changed_at=now,
-        expires_at=now + timedelta(minutes=settings.QUOTE_VALID_MINUTES),
+        expires_at=now + timedelta(minutes=minutes),
     )
 
 
