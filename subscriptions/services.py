@@ -12,7 +12,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -737,17 +737,7 @@ def _finish(
             locked.confirmed_next_billing_vat = result.next_billing.vat
             fields += list(_CONFIRMED_FIELDS)
         locked.save(update_fields=fields)
-        exchange = result.exchange if result is not None else getattr(error, "exchange", None)
-        data = {
-            **ledger.quote_data(locked),
-            "reason": reason,
-            "message": message,
-            "vendor": ledger.exchange_data(exchange),
-        }
-        if error is not None:
-            data["error"] = {"type": type(error).__name__, "status": error.status, "message": error.message}
-        if result is not None:
-            data["confirmed"] = _prices_data(result)
+        data = _answer_data(locked, reason=reason, message=message, error=error, result=result)
         ledger.record(action=FINISH_ACTIONS[state], quote=locked, customer=customer, ip=ip, data=data)
         if result is not None:
             _check_consented(locked, result, customer=customer, ip=ip)
@@ -827,22 +817,37 @@ def _late_answer(
         locked.needs_support = True
         locked.support_flagged_at = timezone.now()
         locked.save(update_fields=["needs_support", "support_flagged_at"])
+    data = {
+        **_answer_data(locked, reason=reason, message=message, error=error, result=result),
+        "answer": outcome,
+        "flagged_for_support": not agrees,
+    }
+    ledger.record(action="change.late_answer", quote=locked, customer=customer, ip=ip, data=data)
+    if result is not None:
+        _check_consented(locked, result, customer=customer, ip=ip)
+
+
+def _answer_data(
+    quote: Quote,
+    *,
+    reason: str,
+    message: str,
+    error: CleverbridgeError | None,
+    result: VendorQuote | None,
+) -> dict[str, Any]:
+    """What the ledger keeps of how a commit ended: our reason, the vendor's exchange, its error or prices."""
     exchange = result.exchange if result is not None else getattr(error, "exchange", None)
     data = {
-        **ledger.quote_data(locked),
-        "answer": outcome,
+        **ledger.quote_data(quote),
         "reason": reason,
         "message": message,
-        "flagged_for_support": not agrees,
         "vendor": ledger.exchange_data(exchange),
     }
     if error is not None:
         data["error"] = {"type": type(error).__name__, "status": error.status, "message": error.message}
     if result is not None:
         data["confirmed"] = _prices_data(result)
-    ledger.record(action="change.late_answer", quote=locked, customer=customer, ip=ip, data=data)
-    if result is not None:
-        _check_consented(locked, result, customer=customer, ip=ip)
+    return data
 
 
 _CONFIRMED_FIELDS = (
