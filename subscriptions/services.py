@@ -34,7 +34,7 @@ from subscriptions.cleverbridge import (
     get_client,
 )
 from subscriptions.formatting import format_date, format_money
-from subscriptions.models import ChangeKind, Consent, Customer, Quote, QuoteState
+from subscriptions.models import IN_FLIGHT_STATES, ChangeKind, Consent, Customer, Quote, QuoteState
 
 if TYPE_CHECKING:
     from subscriptions.cleverbridge import Subscription
@@ -257,7 +257,7 @@ def _in_flight(subscription_id: int, target: str) -> Quote | None:
         Quote.objects.filter(
             subscription_id=subscription_id,
             target=target,
-            state__in=[QuoteState.COMMITTING, QuoteState.OUTCOME_UNKNOWN],
+            state__in=IN_FLIGHT_STATES,
         )
         .order_by("-created_at")
         .first()
