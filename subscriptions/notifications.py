@@ -331,14 +331,6 @@ def _duplicate(notification: InboundNotification, order: PaidOrder, kind: str) -
 # --- Processing -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Match:
-    quote: Quote
-    item: PaidItem
-    amount: Decimal
-    running_no: int
-
-
 def _amount_fits(quote: Quote, amount: Decimal | None, currency: str) -> bool:
     """Committed: exactly what the vendor confirmed. Unknown outcome: charged, and never more than agreed."""
     if amount is None or amount <= 0:

@@ -9,7 +9,6 @@ through `subscriptions.ledger.record` in the same transaction as the state chang
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -21,7 +20,6 @@ from subscriptions.models.customers import Customer
 
 __all__ = [
     "AMOUNT_FIELDS",
-    "FINAL_STATES",
     "IN_FLIGHT_STATES",
     "AddOn",
     "AppendOnlyError",
@@ -171,13 +169,6 @@ class QuoteState(models.TextChoices):
 
 
 IN_FLIGHT_STATES = (QuoteState.COMMITTING, QuoteState.OUTCOME_UNKNOWN)
-FINAL_STATES = (
-    QuoteState.PAID,
-    QuoteState.FAILED,
-    QuoteState.REJECTED,
-    QuoteState.NOT_SENT,
-    QuoteState.SUPERSEDED,
-)
 
 
 class Quote(models.Model):
@@ -275,10 +266,6 @@ class Quote(models.Model):
         return (now or timezone.now()) >= self.expires_at
 
     @property
-    def is_in_flight(self) -> bool:
-        return self.state in IN_FLIGHT_STATES
-
-    @property
     def charge_expected(self) -> bool:
         """A charge now was agreed, so the vendor will send a PaidOrderNotification for it."""
         return self.charge_now_gross > 0
@@ -317,9 +304,6 @@ class Quote(models.Model):
             "diners club",
             "credit card",
         }
-
-    def amounts(self) -> dict[str, Decimal]:
-        return {name: getattr(self, name) for name in AMOUNT_FIELDS}
 
 
 AMOUNT_FIELDS = (
