@@ -50,12 +50,6 @@ class Interval:
     months: int
     days: int
 
-    @property
-    def iso(self) -> str:
-        years, months = divmod(self.months, 12)
-        parts = [f"{years}Y" if years else "", f"{months}M" if months else "", f"{self.days}D" if self.days else ""]
-        return "P" + "".join(parts)
-
 
 @dataclass(frozen=True)
 class Tier:
