@@ -34,6 +34,7 @@ from sandbox.models import Fault, FaultMode, FaultTarget, NotificationDelivery, 
 from sandbox.payloads import dumps
 from sandbox.scenarios import ScenarioError, scenario_load
 from sandbox.services import (
+    MAX_ID,
     Alignment,
     SandboxError,
     customer_find,
@@ -52,7 +53,6 @@ UPDATE_ACTIONS = {
     1: "Upgrade",
     2: "Downgrade",
 }
-MAX_ID = 2**62
 GET_METHODS = {"getsubscription", "getsubscriptionsforcustomer"}
 POST_METHODS = {"increasesubscriptionitemquantity", "updatesubscriptionitem", "addsubscriptionitem"}
 
