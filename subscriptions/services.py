@@ -24,6 +24,7 @@ from subscriptions import catalog, ledger
 from subscriptions.cleverbridge import (
     AddItem,
     Change,
+    CleverbridgeClient,
     CleverbridgeError,
     IncreaseQuantity,
     OutcomeUnknown,
@@ -290,7 +291,8 @@ def quote_create(
         raise ChangeNotAllowed(
             _("We are still confirming an earlier change to this item. Please wait until it is resolved.")
         )
-    vendor_quote = get_client().preview(change)
+    with get_client() as client:
+        vendor_quote = client.preview(change)
     with transaction.atomic():
         quote = _store_quote(
             customer=customer,
@@ -498,11 +500,16 @@ def quote_commit(
             },
         )
 
+    with get_client() as client:
+        return _check_and_send(client, quote=quote, customer=customer, ip=ip)
+
+
+def _check_and_send(client: CleverbridgeClient, *, quote: Quote, customer: Customer, ip: str | None) -> CommitOutcome:
+    """Steps 2 and 3 of quote_commit, on one vendor client: the fresh price check, then the single commit."""
     context = {"customer": customer, "ip": ip}
 
     # 2. A fresh price from the vendor: never charge more than what was agreed.
     try:
-        client = get_client()
         subscription = client.get_subscription(quote.subscription_id)
         if subscription.customer_id != customer.vendor_id:
             raise ChangeNotAllowed(_("This subscription is not yours."))
