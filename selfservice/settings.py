@@ -38,6 +38,14 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
 
 
+def env_int_list(name: str, default: list[int]) -> list[int]:
+    raw = env.list(name, default=[str(value) for value in default])
+    try:
+        return [int(value) for value in raw]
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be comma-separated whole numbers, not {raw!r}") from None
+
+
 def env_float(name: str, default: float) -> float:
     raw = env.str(name, default=str(default)).strip()
     try:
@@ -110,9 +118,7 @@ CLEVERBRIDGE_NOTIFICATION_PASSWORD = env.str("CLEVERBRIDGE_NOTIFICATION_PASSWORD
 NOTIFICATION_MAX_BYTES = env_int("NOTIFICATION_MAX_BYTES", 1024 * 1024)
 NOTIFICATION_RETRY_SECONDS = env_int("NOTIFICATION_RETRY_SECONDS", 5)
 NOTIFICATION_PENDING_GIVE_UP_HOURS = env_int("NOTIFICATION_PENDING_GIVE_UP_HOURS", 24)
-RECONCILE_BACKOFF_SECONDS = [
-    int(step) for step in env.list("RECONCILE_BACKOFF_SECONDS", default=["5", "15", "30", "60", "300", "900", "3600"])
-]
+RECONCILE_BACKOFF_SECONDS = env_int_list("RECONCILE_BACKOFF_SECONDS", [5, 15, 30, 60, 300, 900, 3600])
 RECONCILE_GRACE_SECONDS = env_int("RECONCILE_GRACE_SECONDS", 120)
 RECONCILE_GIVE_UP_HOURS = env_int("RECONCILE_GIVE_UP_HOURS", 24)
 RECONCILE_STUCK_COMMITTING_SECONDS = env_int("RECONCILE_STUCK_COMMITTING_SECONDS", 300)

@@ -56,6 +56,7 @@ def test_demo_defaults_load():
         ),
         ({"DEBUG": "maybe"}, "DEBUG must be true or false"),
         ({"CLEVERBRIDGE_READ_TIMEOUT": "soon"}, "CLEVERBRIDGE_READ_TIMEOUT must be a number"),
+        ({"RECONCILE_BACKOFF_SECONDS": "5,soon"}, "RECONCILE_BACKOFF_SECONDS must be comma-separated whole numbers"),
     ],
 )
 def test_unsafe_or_malformed_settings_refuse_to_start(overrides, message):
