@@ -162,6 +162,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "selfservice.middleware.SessionRefreshMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -229,7 +230,11 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="selfservice@localhost")
 
 SESSION_COOKIE_AGE = CUSTOMER_IDLE_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# The expiry is renewed by selfservice.middleware at most every SESSION_REFRESH_SECONDS, not on every request.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_SECONDS = env_int("SESSION_REFRESH_SECONDS", 60)
+if not 0 <= SESSION_REFRESH_SECONDS < SESSION_COOKIE_AGE:
+    raise ImproperlyConfigured("SESSION_REFRESH_SECONDS must be at least 0 and shorter than the idle timeout")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = not DEBUG

@@ -1,0 +1,45 @@
+"""Middleware of the project's own.
+
+`SessionRefreshMiddleware` keeps the customer's idle timeout without writing the session on every request:
+Django's `SESSION_SAVE_EVERY_REQUEST` saves the row (one database write) on each page view, poll and fragment. Here
+a session is saved only when its contents change or when its expiry was last renewed more than
+`SESSION_REFRESH_SECONDS` ago, so an idle session still ends `SESSION_COOKIE_AGE` after the last request, give or
+take that interval.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+REFRESHED_KEY = "_refreshed_at"
+
+
+def now() -> float:
+    """The clock the middleware reads; tests replace it instead of waiting."""
+    return time.time()
+
+
+class SessionRefreshMiddleware:
+    """Renews a non-empty session's expiry at most every SESSION_REFRESH_SECONDS; listed after SessionMiddleware."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or session.is_empty() or response.status_code >= 500:
+            return response
+        moment = now()
+        refreshed = session.get(REFRESHED_KEY)
+        if (
+            session.modified
+            or not isinstance(refreshed, int | float)
+            or moment - refreshed >= settings.SESSION_REFRESH_SECONDS
+        ):
+            session[REFRESHED_KEY] = moment
+        return response
