@@ -161,6 +161,8 @@ if SANDBOX_ENABLED:
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages only (static files are answered above, precompressed); Django's gzip adds random bytes against BREACH.
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "selfservice.middleware.SessionRefreshMiddleware",
     "django.middleware.locale.LocaleMiddleware",
