@@ -83,5 +83,3 @@ def process_rounds(
 
 def _no_wait(seconds: float) -> None:
     raise AssertionError("a caller with max_wait=0 never waits")
-
-
