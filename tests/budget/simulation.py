@@ -67,7 +67,7 @@ def process_rounds(
         now = start + round_number * step
         barrier.wait()
         try:
-            permit = budget.acquire(kind="read", max_wait=0)
+            permit = budget.acquire(kind="commit", max_wait=0)
         except BudgetExhausted:
             permit = None
         else:

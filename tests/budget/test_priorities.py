@@ -44,10 +44,12 @@ def test_commits_are_granted_all_along_while_a_flood_of_reads_is_refused(make_bu
     assert refused_reads > reads > 0
 
 
-def test_reads_and_previews_leave_one_slot_free_for_commits(make_budget):
+def test_reads_and_previews_leave_one_slot_free_for_commits(make_budget, clock):
     budget = make_budget(max_concurrent=4, rate_per_second=25.0, burst=4.0)
-    held = [budget.acquire(kind="commit", max_wait=0) for _ in range(2)]
-    held.append(budget.acquire(kind="preview", max_wait=0))
+    held = []
+    for kind in ("commit", "commit", "preview"):
+        held.append(budget.acquire(kind=kind, max_wait=0))
+    clock.advance(1.0)  # the bucket is full again: only the slots count here
 
     with pytest.raises(BudgetExhausted):
         budget.acquire(kind="read", max_wait=0)

@@ -65,8 +65,8 @@ def test_several_os_processes_share_one_rate_and_one_concurrency_limit(redis_pre
     assert busiest_second(grants) <= RATE + BURST
     assert len(grants) >= RATE * seconds * 0.9
     assert all(times for times in per_process), "every process got a share"
-    # Reads may hold at most max_concurrent - 1 = 2 slots at once, across all processes.
+    # The first round finds the full burst (4 tokens) for 4 processes, but only max_concurrent = 3 slots.
     per_round: dict[float, int] = {}
     for at in grants:
         per_round[at] = per_round.get(at, 0) + 1
-    assert max(per_round.values()) == 2
+    assert per_round[START] == max(per_round.values()) == 3

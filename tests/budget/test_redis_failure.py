@@ -100,6 +100,16 @@ def test_without_redis_a_process_keeps_to_its_share_of_the_rate_and_one_call_at_
     assert len(switches) == 1, "the switch is logged once, not per call"
 
 
+def test_without_redis_a_process_has_one_call_in_flight_at_most(clock):
+    budget = _budget(f"redis://127.0.0.1:{_free_port()}/0", clock)
+
+    with budget.permit(kind="commit", max_wait=0):
+        clock.advance(1.0)  # tokens enough for several calls: only the slot is missing
+        with pytest.raises(BudgetExhausted):
+            budget.acquire(kind="commit", max_wait=0)
+    assert budget.state().max_concurrent == 1
+
+
 def test_without_redis_it_is_asked_again_only_every_few_seconds(clock, redis_calls):
     budget = _budget(f"redis://127.0.0.1:{_free_port()}/0", clock)
     for _ in range(100):  # ten simulated seconds
