@@ -86,6 +86,16 @@ CLEVERBRIDGE_API_PASSWORD = env.str("CLEVERBRIDGE_API_PASSWORD", default="sandbo
 CLEVERBRIDGE_CONNECT_TIMEOUT = env_float("CLEVERBRIDGE_CONNECT_TIMEOUT", 5.0)
 CLEVERBRIDGE_READ_TIMEOUT = env_float("CLEVERBRIDGE_READ_TIMEOUT", 20.0)
 CLEVERBRIDGE_MAX_TRIES = env_int("CLEVERBRIDGE_MAX_TRIES", 3)
+# The vendor's request budget that every process draws from before calling (docs/vendor-budget.md): shared through
+# Redis when there is one (by default the cache's, if that is Redis), else kept in this process's memory.
+CLEVERBRIDGE_RATE_PER_SECOND = env_float("CLEVERBRIDGE_RATE_PER_SECOND", 25.0)
+CLEVERBRIDGE_RATE_BURST = env_float("CLEVERBRIDGE_RATE_BURST", 4.0)
+CLEVERBRIDGE_MAX_CONCURRENT = env_int("CLEVERBRIDGE_MAX_CONCURRENT", 4)
+CLEVERBRIDGE_PROCESS_COUNT_HINT = env_int("CLEVERBRIDGE_PROCESS_COUNT_HINT", 4)
+_cache_url = env.str("CACHE_URL", default="")
+VENDOR_BUDGET_REDIS_URL = env.str(
+    "VENDOR_BUDGET_REDIS_URL", default=_cache_url if _cache_url.startswith(("redis://", "rediss://")) else ""
+)
 
 # Customer sign-in: emailed links, portal links from the vendor's product, idle sessions.
 SIGN_IN_LINK_MINUTES = env_int("SIGN_IN_LINK_MINUTES", 15)

@@ -1,0 +1,84 @@
+"""A fake clock that every budget in a test reads, and budgets on both stores: memory and the real Redis (DB 7)."""
+
+import threading
+import uuid
+
+import pytest
+import redis
+
+from subscriptions.vendor_budget import BudgetConfig, VendorBudget, redis_client_for
+
+REDIS_URL = "redis://127.0.0.1:6379/7"
+START = 1_800_000_000.0
+
+
+class FakeClock:
+    """Epoch seconds that move only when a test (or a budget's wait) moves them."""
+
+    def __init__(self, start: float = START):
+        self._now = start
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self._now
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._now += seconds
+
+    sleep = advance
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def _redis_answers() -> bool:
+    try:
+        return bool(redis_client_for(REDIS_URL).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture
+def redis_prefix():
+    """A key prefix of this test's own in DB 7, deleted afterwards."""
+    if not _redis_answers():
+        pytest.skip(f"Redis is not answering at {REDIS_URL}; start redis-server to run the shared-budget tests")
+    prefix = f"test-vendor-budget:{uuid.uuid4().hex}:"
+    yield prefix
+    client = redis_client_for(REDIS_URL)
+    keys = list(client.scan_iter(match=f"{prefix}*"))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture(params=["local", pytest.param("redis", marks=pytest.mark.redis)])
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def make_budget(request, backend, clock):
+    """Budgets on this test's store; on Redis each one has its own connection, as another process would."""
+    prefix = request.getfixturevalue("redis_prefix") if backend == "redis" else ""
+
+    def make(**overrides) -> VendorBudget:
+        if backend == "redis":
+            overrides = {"redis_url": REDIS_URL, "key_prefix": prefix, **overrides}
+        return VendorBudget(BudgetConfig(**overrides), clock=clock, sleep=clock.sleep)
+
+    return make
+
+
+@pytest.fixture
+def make_shared_budget(redis_prefix, clock):
+    """Budgets on the real Redis only: one per simulated process."""
+
+    def make(**overrides) -> VendorBudget:
+        config = BudgetConfig(**{"redis_url": REDIS_URL, "key_prefix": redis_prefix, **overrides})
+        return VendorBudget(config, clock=clock, sleep=clock.sleep)
+
+    return make
