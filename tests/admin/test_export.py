@@ -42,11 +42,24 @@ def test_the_date_range_export_has_exactly_the_ledger(agent_client, agent, commi
     entries = list(LedgerEntry.objects.filter(quote=committed).order_by("created_at", "id"))
     day = entries[0].created_at.date().isoformat()
     rows = _rows(agent_client.get(reverse("admin:subscriptions_ledger_export"), {"since": day, "until": day}))
-    amounts = ["1159.89", "974.70", "185.19", "2000.00", "USD", "998877"]
-    common = ["159215775", "anna.schmidt@example.com", "S68574751", "1", "increase", "10", "25", *amounts]
+    quoted = ["1159.89", "974.70", "185.19", "2000.00"]
+    charged = {"change.committed": [*quoted, "commit answer"]}
+    common = ["159215775", "anna.schmidt@example.com", "S68574751", "1", "increase", "10", "25", "USD"]
     assert rows == [
         COLUMNS,
-        *[[_time(entry), entry.action, *common, "customer 159215775", "127.0.0.1"] for entry in entries],
+        *[
+            [
+                _time(entry),
+                entry.action,
+                *common,
+                *charged.get(entry.action, [""] * 5),
+                *quoted,
+                "998877",
+                "customer 159215775",
+                "127.0.0.1",
+            ]
+            for entry in entries
+        ],
     ]
     assert [entry.action for entry in entries] == [
         "change.quoted",
@@ -69,7 +82,7 @@ def test_staff_actions_appear_with_the_agent_as_actor(agent_client, anna, vendor
         "staff.viewed_subscription",
         "159215775",
         "anna.schmidt@example.com",
-        *[""] * 11,
+        *[""] * 16,
         "agent",
         "127.0.0.1",
     ]
