@@ -18,7 +18,7 @@ from django.urls import reverse
 from subscriptions.exports import COLUMNS
 from subscriptions.models import Quote, QuoteState
 from subscriptions.reconcile import reconcile_quote
-from tests.changes.conftest import MONTHLY
+from tests.cast import MONTHLY
 from tests.changes.flows import commit, preview
 from tests.notifications.conftest import _notification_settings, queue  # noqa: F401
 
@@ -29,13 +29,13 @@ QUOTED = ["1159.89", "974.70", "185.19", "2000.00"]
 CHARGED = ["1039.94", "873.90", "166.04", "2000.00"]
 
 
-def _later_commit(browser, vendor, *, fault: str | None = None) -> Quote:
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+def _later_commit(anna_client, vendor, *, fault: str | None = None) -> Quote:
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
     assert quote.charge_now_gross == Decimal("1159.89")
     vendor.clock(COMMIT_NOW)
     if fault:
         vendor.fault("increasesubscriptionitemquantity", on="commit", mode=fault, status=500)
-    commit(browser, quote)
+    commit(anna_client, quote)
     quote.refresh_from_db()
     return quote
 
@@ -74,8 +74,8 @@ def _changelist_cell(agent_client, quote: Quote) -> str:
     return row.split('<td class="field-charged_now">', 1)[1].split("</td>", 1)[0]
 
 
-def test_a_commit_cheaper_than_its_quote_is_exported_as_charged(agent_client, browser, vendor, queue):  # noqa: F811
-    quote = _later_commit(browser, vendor)
+def test_a_commit_cheaper_than_its_quote_is_exported_as_charged(agent_client, anna_client, vendor, queue):  # noqa: F811
+    quote = _later_commit(anna_client, vendor)
     assert quote.state == QuoteState.COMMITTED
     assert quote.confirmed_charge_now_gross == Decimal("1039.94")
     [purchase] = vendor.purchases(MONTHLY)
@@ -94,8 +94,8 @@ def test_a_commit_cheaper_than_its_quote_is_exported_as_charged(agent_client, br
     assert rows["change.paid"]["purchase_id"] == str(quote.purchase_id)
 
 
-def test_the_admin_shows_the_charge_with_the_quote_beneath(agent_client, browser, vendor, queue):  # noqa: F811
-    quote = _later_commit(browser, vendor)
+def test_the_admin_shows_the_charge_with_the_quote_beneath(agent_client, anna_client, vendor, queue):  # noqa: F811
+    quote = _later_commit(anna_client, vendor)
 
     assert _changelist_cell(agent_client, quote) == "$1,039.94<br><small>quoted $1,159.89</small>"
     page = agent_client.get(reverse("admin:subscriptions_quote_change", args=[quote.pk])).content.decode()
@@ -110,21 +110,21 @@ def test_the_admin_shows_the_charge_with_the_quote_beneath(agent_client, browser
     assert "1159.890" not in html
 
 
-def test_an_equal_charge_is_shown_once(agent_client, browser, vendor, queue):  # noqa: F811
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
-    commit(browser, quote)
+def test_an_equal_charge_is_shown_once(agent_client, anna_client, vendor, queue):  # noqa: F811
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
+    commit(anna_client, quote)
 
     assert _changelist_cell(agent_client, quote) == "$1,159.89"
 
 
-def test_a_quote_not_yet_committed_shows_only_what_was_quoted(agent_client, browser, vendor):
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+def test_a_quote_not_yet_committed_shows_only_what_was_quoted(agent_client, anna_client, vendor):
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
 
     assert _changelist_cell(agent_client, quote) == "<small>quoted $1,159.89</small>"
 
 
-def test_a_lost_commit_answer_is_charged_as_the_paid_notification_says(agent_client, browser, vendor, queue):  # noqa: F811
-    quote = _later_commit(browser, vendor, fault="apply_then_error")
+def test_a_lost_commit_answer_is_charged_as_the_paid_notification_says(agent_client, anna_client, vendor, queue):  # noqa: F811
+    quote = _later_commit(anna_client, vendor, fault="apply_then_error")
     assert quote.state == QuoteState.OUTCOME_UNKNOWN
     assert quote.sent_charge_now_gross == Decimal("1039.94")
 
@@ -145,8 +145,8 @@ def test_a_lost_commit_answer_is_charged_as_the_paid_notification_says(agent_cli
     assert "Fresh preview sent with the commit" in page and "$1,039.94</div>" in page
 
 
-def test_a_change_confirmed_by_a_read_has_no_charge_until_it_is_paid(agent_client, browser, vendor, queue):  # noqa: F811
-    quote = _later_commit(browser, vendor, fault="apply_then_error")
+def test_a_change_confirmed_by_a_read_has_no_charge_until_it_is_paid(agent_client, anna_client, vendor, queue):  # noqa: F811
+    quote = _later_commit(anna_client, vendor, fault="apply_then_error")
     assert reconcile_quote(quote_id=quote.pk, now=quote.commit_sent_at + timedelta(seconds=5)) == "committed"
 
     rows = _export(agent_client, quote)
@@ -156,9 +156,9 @@ def test_a_change_confirmed_by_a_read_has_no_charge_until_it_is_paid(agent_clien
     assert "not stated by the vendor yet" in page
 
 
-def test_amounts_use_the_currencys_minor_unit(agent_client, browser, vendor):
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
-    commit(browser, quote)
+def test_amounts_use_the_currencys_minor_unit(agent_client, anna_client, vendor):
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
+    commit(anna_client, quote)
     Quote.objects.filter(pk=quote.pk).update(
         currency="JPY",
         charge_now_gross=Decimal("1160.000"),

@@ -12,16 +12,16 @@ from django.urls import reverse
 from subscriptions.exports import COLUMNS
 from subscriptions.models import LedgerEntry, Quote
 from tests.admin.otp import verified
-from tests.changes.conftest import MONTHLY
+from tests.cast import MONTHLY
 from tests.changes.flows import commit, preview
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def committed(browser, vendor):
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
-    commit(browser, quote)
+def committed(anna_client, vendor):
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
+    commit(anna_client, quote)
     Quote.objects.filter(pk=quote.pk).update(purchase_id=998877)
     quote.refresh_from_db()
     return quote
