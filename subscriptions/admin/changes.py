@@ -5,6 +5,8 @@ here: changes with their full ledger inline and the vendor's bodies pretty-print
 itself, and its CSV export (a selection, or a date range at `ledgerentry/export/`).
 """
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -154,7 +156,7 @@ def charged_now(quote: Quote) -> str:
     return _beside_quote(charged.gross if charged else None, quote.charge_now_gross, quote.currency)
 
 
-def _beside_quote(charged, quoted, currency: str) -> str:
+def _beside_quote(charged: Decimal | None, quoted: Decimal, currency: str) -> str:
     if charged is None:
         return format_html("<small>quoted {}</small>", format_money(quoted, currency))
     if charged == quoted:
@@ -164,8 +166,8 @@ def _beside_quote(charged, quoted, currency: str) -> str:
     )
 
 
-def _split(gross, net, vat, currency: str) -> str:
-    """ "$1,039.94 ($873.90 net + $166.04 VAT)" """
+def _split(gross: Decimal, net: Decimal | None, vat: Decimal | None, currency: str) -> str:
+    """Gross with its parts when known: "$1,039.94 ($873.90 net + $166.04 VAT)"."""
     if net is None or vat is None:
         return format_money(gross, currency)
     money = [format_money(amount, currency) for amount in (gross, net, vat)]
