@@ -1,7 +1,10 @@
-"""The ledger as CSV, for accounting and chargeback disputes.
+"""The ledger as CSV, for accounting and chargeback disputes, and what the vendor charged for a change.
 
-One row per ledger entry, oldest first. Amounts are the plain strings the ledger stores (minor
-units, never floats); times are UTC ISO 8601. Each export is itself written to the ledger
+One row per ledger entry, oldest first. A change's rows carry what was quoted (what the customer
+agreed to) and, on the rows that hold the vendor's own figure (its commit answer or its paid
+notification), what was charged, with which of the two says so: a commit made days after its quote
+is charged the fresh price, not the quoted one. Amounts are written in the currency's minor unit
+("1159.89", never floats); times are UTC ISO 8601. Each export is itself written to the ledger
 (`staff.exported_ledger`, one entry per customer in it) in the transaction that reads the rows.
 """
 
@@ -9,16 +12,21 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import UTC
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
 
 from subscriptions import ledger
-from subscriptions.models import Customer, LedgerEntry
+from subscriptions.models import Customer, LedgerEntry, Quote, QuoteState
 
-__all__ = ["COLUMNS", "ledger_csv", "ledger_export"]
+__all__ = ["COLUMNS", "COMMIT_ANSWER", "PAID_NOTIFICATION", "Charged", "change_charged", "ledger_csv", "ledger_export"]
+
+COMMIT_ANSWER = "commit answer"
+PAID_NOTIFICATION = "paid notification"
 
 COLUMNS = [
     "time",
@@ -30,15 +38,108 @@ COLUMNS = [
     "kind",
     "quantity_before",
     "quantity_after",
-    "charge_now_gross",
-    "charge_now_net",
-    "charge_now_vat",
-    "recurring_gross",
     "currency",
+    "charged_now_gross",
+    "charged_now_net",
+    "charged_now_vat",
+    "charged_recurring_gross",
+    "charged_source",
+    "quoted_now_gross",
+    "quoted_now_net",
+    "quoted_now_vat",
+    "quoted_recurring_gross",
     "purchase_id",
     "actor",
     "ip",
 ]
+
+
+@dataclass(frozen=True)
+class Charged:
+    """What the vendor says it charged now for a change, and which of its messages says so (`source`).
+
+    A paid notification names only the gross amount of the item, so `net` and `vat` are None when no
+    commit answer gave them.
+    """
+
+    currency: str
+    gross: Decimal
+    net: Decimal | None
+    vat: Decimal | None
+    recurring_gross: Decimal | None
+    source: str
+
+
+def change_charged(quote: Quote) -> Charged | None:
+    """The vendor's own figure for what `quote` charged now; None while the vendor has stated none.
+
+    Its commit answer when there is one, else its paid notification (a commit whose answer was lost).
+    Never the quote, nor the fresh preview sent with the commit: those are what was asked, not what was charged.
+    """
+    if quote.confirmed_charge_now_gross is not None:
+        return Charged(
+            currency=quote.currency,
+            gross=quote.confirmed_charge_now_gross,
+            net=quote.confirmed_charge_now_net,
+            vat=quote.confirmed_charge_now_vat,
+            recurring_gross=quote.confirmed_next_billing_gross,
+            source=COMMIT_ANSWER,
+        )
+    if quote.state != QuoteState.PAID:
+        return None
+    paid = quote.ledger_entries.filter(action="change.paid").order_by("-created_at", "-id").first()
+    return _notified(quote, paid.data.get("notification")) if paid is not None else None
+
+
+def _entry_charged(entry: LedgerEntry) -> Charged | None:
+    """The charge this entry itself reports: the commit answer it records, or the paid notification."""
+    data = entry.data or {}
+    confirmed = data.get("confirmed")
+    if isinstance(confirmed, dict) and confirmed.get("charge_now_gross") is not None:
+        currency = confirmed.get("currency") or data.get("currency") or ""
+        return Charged(
+            currency=currency,
+            gross=_decimal(confirmed["charge_now_gross"]),
+            net=_decimal(confirmed.get("charge_now_net")),
+            vat=_decimal(confirmed.get("charge_now_vat")),
+            recurring_gross=_decimal(confirmed.get("next_billing_gross")),
+            source=COMMIT_ANSWER,
+        )
+    if entry.quote is not None:
+        return _notified(entry.quote, data.get("notification"))
+    return None
+
+
+def _notified(quote: Quote, notification: Any) -> Charged | None:
+    """The paid notification's amount; net, VAT and the recurring amount only from a commit answer that agrees."""
+    if not isinstance(notification, dict) or notification.get("gross") in (None, ""):
+        return None
+    gross = _decimal(notification["gross"])
+    answered = quote.confirmed_charge_now_gross is not None and quote.confirmed_charge_now_gross == gross
+    return Charged(
+        currency=notification.get("currency") or quote.currency,
+        gross=gross,
+        net=quote.confirmed_charge_now_net if answered else None,
+        vat=quote.confirmed_charge_now_vat if answered else None,
+        recurring_gross=quote.confirmed_next_billing_gross if answered else None,
+        source=PAID_NOTIFICATION,
+    )
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _charged_cells(charged: Charged | None) -> list[str]:
+    if charged is None:
+        return ["", "", "", "", ""]
+    amounts = [charged.gross, charged.net, charged.vat, charged.recurring_gross]
+    return [ledger.amount_text(amount, charged.currency) or "" for amount in amounts] + [charged.source]
 
 
 def _row(entry: LedgerEntry) -> list[Any]:
@@ -50,9 +151,12 @@ def _row(entry: LedgerEntry) -> list[Any]:
         found = data.get(name)
         if found is None and quote is not None:
             found = getattr(quote, name, None)
-            if name in {"charge_now_gross", "charge_now_net", "charge_now_vat", "next_billing_gross"}:
-                found = ledger.amount_text(found, quote.currency)
         return "" if found is None else found
+
+    currency = value("currency")
+
+    def quoted(name: str) -> str:
+        return ledger.amount_text(_decimal(value(name)), currency) or ""
 
     if entry.staff_user is not None:
         actor = entry.staff_user.get_username()
@@ -74,11 +178,12 @@ def _row(entry: LedgerEntry) -> list[Any]:
         value("kind"),
         value("quantity_before"),
         value("quantity_after"),
-        value("charge_now_gross"),
-        value("charge_now_net"),
-        value("charge_now_vat"),
-        value("next_billing_gross"),
-        value("currency"),
+        currency,
+        *_charged_cells(_entry_charged(entry)),
+        quoted("charge_now_gross"),
+        quoted("charge_now_net"),
+        quoted("charge_now_vat"),
+        quoted("next_billing_gross"),
         purchase_id or "",
         actor,
         entry.ip or "",

@@ -5,6 +5,8 @@ here: changes with their full ledger inline and the vendor's bodies pretty-print
 itself, and its CSV export (a selection, or a date range at `ledgerentry/export/`).
 """
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -16,6 +18,7 @@ from django.utils.html import format_html
 
 from subscriptions import catalog, exports
 from subscriptions.admin.site import DateRangeFilter, IdSearchMixin, ReadOnlyAdmin, ReadOnlyMixin, pretty_json
+from subscriptions.formatting import format_money
 from subscriptions.models import AddOn, CatalogProduct, Consent, CotermOffer, LedgerEntry, Quote
 
 
@@ -147,6 +150,30 @@ def _pre(value) -> str:
     return format_html('<pre style="white-space: pre-wrap; max-width: 60em">{}</pre>', text) if text else "-"
 
 
+def charged_now(quote: Quote) -> str:
+    """The vendor's charge now for a change, with the quoted amount beneath when it differs (or alone, if none yet)."""
+    charged = exports.change_charged(quote)
+    return _beside_quote(charged.gross if charged else None, quote.charge_now_gross, quote.currency)
+
+
+def _beside_quote(charged: Decimal | None, quoted: Decimal, currency: str) -> str:
+    if charged is None:
+        return format_html("<small>quoted {}</small>", format_money(quoted, currency))
+    if charged == quoted:
+        return format_money(charged, currency)
+    return format_html(
+        "{}<br><small>quoted {}</small>", format_money(charged, currency), format_money(quoted, currency)
+    )
+
+
+def _split(gross: Decimal, net: Decimal | None, vat: Decimal | None, currency: str) -> str:
+    """Gross with its parts when known: "$1,039.94 ($873.90 net + $166.04 VAT)"."""
+    if net is None or vat is None:
+        return format_money(gross, currency)
+    money = [format_money(amount, currency) for amount in (gross, net, vat)]
+    return "{} ({} net + {} VAT)".format(*money)
+
+
 class AssistedFilter(admin.SimpleListFilter):
     title = "prepared by"
     parameter_name = "prepared"
@@ -171,8 +198,8 @@ class QuoteAdmin(IdSearchMixin, ExportMixin, ReadOnlyAdmin):
         "kind",
         "product_name",
         "seats",
-        "charge_now_gross",
-        "next_billing_gross",
+        "charged_now",
+        "then_per_interval",
         "currency",
         "state",
         "needs_support",
@@ -202,15 +229,16 @@ class QuoteAdmin(IdSearchMixin, ExportMixin, ReadOnlyAdmin):
             {"fields": ["product_name", "running_no", "product_id", "new_product_id", "seats", "vendor_quantity"]},
         ),
         (
-            "Amounts (the vendor's preview; confirmed after the commit)",
+            "Amounts (charged: the vendor's own figure; quoted: what the customer agreed to)",
             {
                 "fields": [
                     "currency",
-                    ("charge_now_gross", "charge_now_net", "charge_now_vat"),
-                    ("next_billing_gross", "next_billing_net", "next_billing_vat"),
-                    ("next_renewal_gross", "next_renewal_net", "next_renewal_vat"),
-                    ("confirmed_charge_now_gross", "confirmed_charge_now_net", "confirmed_charge_now_vat"),
-                    ("confirmed_next_billing_gross", "confirmed_next_billing_net", "confirmed_next_billing_vat"),
+                    "charged_now_detail",
+                    "quoted_now_detail",
+                    "sent_now_detail",
+                    "charged_per_interval_detail",
+                    "quoted_per_interval_detail",
+                    "quoted_renewal_detail",
                     "purchase_id",
                     "payment_type",
                     "payment_last_four",
@@ -239,6 +267,12 @@ class QuoteAdmin(IdSearchMixin, ExportMixin, ReadOnlyAdmin):
     readonly_fields = [
         "subscription",
         "seats",
+        "charged_now_detail",
+        "quoted_now_detail",
+        "sent_now_detail",
+        "charged_per_interval_detail",
+        "quoted_per_interval_detail",
+        "quoted_renewal_detail",
         "prepared_by",
         "preview_request_pretty",
         "commit_request_pretty",
@@ -255,6 +289,51 @@ class QuoteAdmin(IdSearchMixin, ExportMixin, ReadOnlyAdmin):
     @admin.display(description="seats")
     def seats(self, quote):
         return f"{quote.quantity_before} → {quote.quantity_after}"
+
+    @admin.display(description="Charged now")
+    def charged_now(self, quote):
+        return charged_now(quote)
+
+    @admin.display(description="Then per interval")
+    def then_per_interval(self, quote):
+        return _beside_quote(quote.confirmed_next_billing_gross, quote.next_billing_gross, quote.currency)
+
+    @admin.display(description="charged now")
+    def charged_now_detail(self, quote):
+        charged = exports.change_charged(quote)
+        if charged is None:
+            return "not stated by the vendor yet"
+        text = f"{_split(charged.gross, charged.net, charged.vat, charged.currency)}, per the vendor ({charged.source})"
+        return text if charged.net is not None else f"{text}; no net and VAT given"
+
+    @admin.display(description="quoted now (agreed)")
+    def quoted_now_detail(self, quote):
+        return _split(quote.charge_now_gross, quote.charge_now_net, quote.charge_now_vat, quote.currency)
+
+    @admin.display(description="Fresh preview sent with the commit")
+    def sent_now_detail(self, quote):
+        if quote.sent_charge_now_gross is None:
+            return "-"
+        return format_money(quote.sent_charge_now_gross, quote.currency)
+
+    @admin.display(description="charged per interval from then on")
+    def charged_per_interval_detail(self, quote):
+        if quote.confirmed_next_billing_gross is None:
+            return "not stated by the vendor yet"
+        amounts = [
+            quote.confirmed_next_billing_gross,
+            quote.confirmed_next_billing_net,
+            quote.confirmed_next_billing_vat,
+        ]
+        return f"{_split(*amounts, quote.currency)}, per the vendor ({exports.COMMIT_ANSWER})"
+
+    @admin.display(description="quoted per interval (agreed)")
+    def quoted_per_interval_detail(self, quote):
+        return _split(quote.next_billing_gross, quote.next_billing_net, quote.next_billing_vat, quote.currency)
+
+    @admin.display(description="quoted at renewal")
+    def quoted_renewal_detail(self, quote):
+        return _split(quote.next_renewal_gross, quote.next_renewal_net, quote.next_renewal_vat, quote.currency)
 
     @admin.display(description="prepared by")
     def prepared_by(self, quote):

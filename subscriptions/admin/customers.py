@@ -18,6 +18,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from subscriptions import assisted, services
+from subscriptions.admin.changes import charged_now
 from subscriptions.admin.site import IdSearchMixin, ReadOnlyAdmin, ReadOnlyMixin
 from subscriptions.catalog import offers_for
 from subscriptions.cleverbridge import CleverbridgeError
@@ -46,10 +47,14 @@ class QuoteInline(ReadOnlyMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-    fields = ["created_at", "subscription_id", "kind", "product_name", "quantity_after", "charge_now_gross", "state"]
+    fields = ["created_at", "subscription_id", "kind", "product_name", "quantity_after", "charged_now", "state"]
     readonly_fields = fields
     ordering = ["-created_at", "-id"]
     verbose_name_plural = "changes"
+
+    @admin.display(description="Charged now")
+    def charged_now(self, quote):
+        return charged_now(quote)
 
 
 class FindCustomerForm(forms.Form):

@@ -1,5 +1,5 @@
-"""The support console's cast: an agent, a catalog manager, staff without a role and a customer user,
-on the change flows' world (the guide's customer Anna at the sandbox, the demo catalog)."""
+"""Staff for the support console (an agent, a catalog manager, staff without a role), beside the shared cast
+of customers (`tests.cast`: Anna and her subscriptions at the sandbox, the outsider Otto, the demo catalog)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.test import Client
 
 from subscriptions.roles import CATALOG_MANAGER, SUPPORT_AGENT, roles_setup
 from tests.admin.otp import verified
-from tests.changes.conftest import anna, browser, catalog, otto, scenario, vendor  # noqa: F401
+from tests.cast import *  # noqa: F403
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from subscriptions.models import AssistedChange, LedgerEntry, Quote, QuoteState
-from tests.changes.conftest import MONTHLY, OTTOS, YEARLY
+from tests.cast import MONTHLY, OTTOS, YEARLY
 from tests.changes.flows import commit
 
 pytestmark = pytest.mark.django_db

@@ -6,11 +6,12 @@ from datetime import timedelta
 
 import pytest
 from django.db import transaction
+from django.test import Client
 from django.urls import reverse
 
 from subscriptions import ledger
 from subscriptions.models import LedgerEntry, Quote
-from tests.changes.conftest import MONTHLY, OTTOS, YEARLY, sign_in
+from tests.cast import MONTHLY, OTTOS, YEARLY, sign_in
 from tests.changes.flows import commit, preview
 
 pytestmark = pytest.mark.django_db
@@ -19,14 +20,12 @@ CHANGELIST = "admin:subscriptions_quote_changelist"
 
 
 @pytest.fixture
-def quotes(browser, otto, vendor, client):
-    _, increase = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
-    commit(browser, increase)
-    _, coterm = preview(browser, YEARLY, kind="coterm", running_no=1, product_id=294835)
-    from django.test import Client
-
-    otto_browser = sign_in(Client(), otto)
-    _, ottos = preview(otto_browser, OTTOS, kind="increase", running_no=1, quantity=2)
+def quotes(anna_client, otto, vendor, client):
+    _, increase = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
+    commit(anna_client, increase)
+    _, coterm = preview(anna_client, YEARLY, kind="coterm", running_no=1, product_id=294835)
+    otto_client = sign_in(Client(), otto)
+    _, ottos = preview(otto_client, OTTOS, kind="increase", running_no=1, quantity=2)
     Quote.objects.filter(pk=increase.pk).update(purchase_id=555001)
     Quote.objects.filter(pk=ottos.pk).update(
         needs_support=True, currency="EUR", created_at=ottos.created_at - timedelta(days=40)

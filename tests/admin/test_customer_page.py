@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from subscriptions.models import Customer, LedgerEntry
-from tests.changes.conftest import MONTHLY
+from tests.cast import MONTHLY
 from tests.changes.flows import preview
 
 pytestmark = pytest.mark.django_db
@@ -32,8 +32,8 @@ def test_a_vendor_failure_is_a_message_not_an_error_page(agent_client, anna, ven
     assert not LedgerEntry.objects.filter(action="staff.viewed_subscription").exists()
 
 
-def test_the_page_lists_every_change(agent_client, browser, anna, vendor):
-    preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+def test_the_page_lists_every_change(agent_client, anna_client, anna, vendor):
+    preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
     page = agent_client.get(reverse("admin:subscriptions_customer_change", args=[anna.pk]))
     assert b"Add seats now" in page.content and b"Awaiting your consent" in page.content
 

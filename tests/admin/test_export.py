@@ -12,16 +12,16 @@ from django.urls import reverse
 from subscriptions.exports import COLUMNS
 from subscriptions.models import LedgerEntry, Quote
 from tests.admin.otp import verified
-from tests.changes.conftest import MONTHLY
+from tests.cast import MONTHLY
 from tests.changes.flows import commit, preview
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def committed(browser, vendor):
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
-    commit(browser, quote)
+def committed(anna_client, vendor):
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
+    commit(anna_client, quote)
     Quote.objects.filter(pk=quote.pk).update(purchase_id=998877)
     quote.refresh_from_db()
     return quote
@@ -42,11 +42,24 @@ def test_the_date_range_export_has_exactly_the_ledger(agent_client, agent, commi
     entries = list(LedgerEntry.objects.filter(quote=committed).order_by("created_at", "id"))
     day = entries[0].created_at.date().isoformat()
     rows = _rows(agent_client.get(reverse("admin:subscriptions_ledger_export"), {"since": day, "until": day}))
-    amounts = ["1159.89", "974.70", "185.19", "2000.00", "USD", "998877"]
-    common = ["159215775", "anna.schmidt@example.com", "S68574751", "1", "increase", "10", "25", *amounts]
+    quoted = ["1159.89", "974.70", "185.19", "2000.00"]
+    charged = {"change.committed": [*quoted, "commit answer"]}
+    common = ["159215775", "anna.schmidt@example.com", "S68574751", "1", "increase", "10", "25", "USD"]
     assert rows == [
         COLUMNS,
-        *[[_time(entry), entry.action, *common, "customer 159215775", "127.0.0.1"] for entry in entries],
+        *[
+            [
+                _time(entry),
+                entry.action,
+                *common,
+                *charged.get(entry.action, [""] * 5),
+                *quoted,
+                "998877",
+                "customer 159215775",
+                "127.0.0.1",
+            ]
+            for entry in entries
+        ],
     ]
     assert [entry.action for entry in entries] == [
         "change.quoted",
@@ -69,7 +82,7 @@ def test_staff_actions_appear_with_the_agent_as_actor(agent_client, anna, vendor
         "staff.viewed_subscription",
         "159215775",
         "anna.schmidt@example.com",
-        *[""] * 11,
+        *[""] * 16,
         "agent",
         "127.0.0.1",
     ]

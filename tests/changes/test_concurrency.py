@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from subscriptions.models import Consent, LedgerEntry, QuoteState
-from tests.changes.conftest import CLOUDIFY_M, MONTHLY, sign_in
+from tests.cast import CLOUDIFY_M, MONTHLY, sign_in
 from tests.changes.flows import preview
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -23,8 +23,8 @@ def _needs_postgresql():
 
 
 @pytest.mark.parametrize("htmx", [False, True])
-def test_two_simultaneous_commits_charge_once(browser, vendor, anna, htmx):
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+def test_two_simultaneous_commits_charge_once(anna_client, vendor, anna, htmx):
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
     url = reverse("subscriptions:quote_commit", args=[quote.public_id])
     start = threading.Barrier(2)
     statuses: list[int] = []

@@ -5,14 +5,14 @@ from decimal import Decimal
 from django.urls import reverse
 
 from subscriptions.models import Consent, LedgerEntry, QuoteState
-from tests.changes.conftest import BACKUP, COTERM_NOW, MONTHLY, STORAGE_A, STORAGE_ENCRYPTION, YEARLY
+from tests.cast import BACKUP, COTERM_NOW, MONTHLY, STORAGE_A, STORAGE_ENCRYPTION, YEARLY
 from tests.changes.flows import commit, preview
 
 
-def test_coterm_second_seat_at_the_guides_moment(browser, vendor):
+def test_coterm_second_seat_at_the_guides_moment(anna_client, vendor):
     vendor.clock(COTERM_NOW)
 
-    response, quote = preview(browser, YEARLY, kind="coterm", running_no=1, product_id=STORAGE_A)
+    response, quote = preview(anna_client, YEARLY, kind="coterm", running_no=1, product_id=STORAGE_A)
 
     assert response.status_code == 302
     assert quote.kind == "coterm"
@@ -30,12 +30,12 @@ def test_coterm_second_seat_at_the_guides_moment(browser, vendor):
         Decimal("1512.61"),
         Decimal("287.39"),
     )
-    html = browser.get(response["Location"]).content.decode()
+    html = anna_client.get(response["Location"]).content.decode()
     for figure in ("1 → 2 seats", "$540.82", "$454.47", "$86.35", "$1,800.00", "$1,512.61", "$287.39", "13 May 2027"):
         assert figure in html
     assert "per year" in html
 
-    commit(browser, quote)
+    commit(anna_client, quote)
 
     quote.refresh_from_db()
     assert quote.state == QuoteState.COMMITTED
@@ -49,23 +49,23 @@ def test_coterm_second_seat_at_the_guides_moment(browser, vendor):
     assert ledger["change.committed"]["confirmed"]["next_billing_gross"] == "1800.00"
 
 
-def test_coterm_quantity_comes_from_the_offer_not_the_request(browser, vendor):
+def test_coterm_quantity_comes_from_the_offer_not_the_request(anna_client, vendor):
     vendor.clock(COTERM_NOW)
-    _, quote = preview(browser, YEARLY, kind="coterm", running_no=1, product_id=STORAGE_A, quantity=7)
+    _, quote = preview(anna_client, YEARLY, kind="coterm", running_no=1, product_id=STORAGE_A, quantity=7)
     assert quote.quantity_after == 2 and quote.vendor_quantity == 2
 
 
-def test_coterm_is_not_offered_beyond_its_total(browser, vendor, scenario):
+def test_coterm_is_not_offered_beyond_its_total(anna_client, vendor, scenario):
     scenario["subscriptions"][1]["items"][0]["quantity"] = 2
     vendor.load(scenario, reset=True)
-    response, quote = preview(browser, YEARLY, kind="coterm", running_no=1, product_id=STORAGE_A)
+    response, quote = preview(anna_client, YEARLY, kind="coterm", running_no=1, product_id=STORAGE_A)
     assert response.status_code == 400
     assert quote is None
     assert "not available" in response.content.decode()
 
 
-def test_add_on_is_added_and_charged_once(browser, vendor):
-    response, quote = preview(browser, MONTHLY, kind="addon", product_id=BACKUP)
+def test_add_on_is_added_and_charged_once(anna_client, vendor):
+    response, quote = preview(anna_client, MONTHLY, kind="addon", product_id=BACKUP)
 
     assert response.status_code == 302
     assert quote.kind == "addon" and quote.running_no is None
@@ -83,10 +83,10 @@ def test_add_on_is_added_and_charged_once(browser, vendor):
     }
     assert Decimal(0) < quote.charge_now_gross < Decimal("15.00")
     assert quote.next_billing_gross == Decimal("815.00")  # 10 seats at 80.00 plus 15.00
-    html = browser.get(response["Location"]).content.decode()
+    html = anna_client.get(response["Location"]).content.decode()
     assert "Add Cloudify Backup" in html
 
-    commit(browser, quote)
+    commit(anna_client, quote)
 
     quote.refresh_from_db()
     assert quote.state == QuoteState.COMMITTED
@@ -100,22 +100,22 @@ def test_add_on_is_added_and_charged_once(browser, vendor):
     assert Decimal(entry.data["charge_now_gross"]) == quote.charge_now_gross
 
     # Once held, the add-on is no longer offered.
-    again, second = preview(browser, MONTHLY, kind="addon", product_id=BACKUP)
+    again, second = preview(anna_client, MONTHLY, kind="addon", product_id=BACKUP)
     assert again.status_code == 400 and second is None
 
 
-def test_add_on_of_another_product_is_refused(browser, vendor):
-    response, quote = preview(browser, MONTHLY, kind="addon", product_id=STORAGE_ENCRYPTION)
+def test_add_on_of_another_product_is_refused(anna_client, vendor):
+    response, quote = preview(anna_client, MONTHLY, kind="addon", product_id=STORAGE_ENCRYPTION)
     assert response.status_code == 400
     assert quote is None
     assert "cannot be added" in response.content.decode()
     assert vendor.purchases(MONTHLY) == []
 
 
-def test_receipt_states_agreement_and_vendor_confirmation(browser, vendor):
-    _, quote = preview(browser, MONTHLY, kind="addon", product_id=BACKUP)
-    commit(browser, quote)
-    html = browser.get(reverse("subscriptions:receipt", args=[quote.public_id])).content.decode()
+def test_receipt_states_agreement_and_vendor_confirmation(anna_client, vendor):
+    _, quote = preview(anna_client, MONTHLY, kind="addon", product_id=BACKUP)
+    commit(anna_client, quote)
+    html = anna_client.get(reverse("subscriptions:receipt", args=[quote.public_id])).content.decode()
     consent = Consent.objects.get(quote=quote)
     assert "What you agreed to" in html
     assert 'id="consent-record"' in html

@@ -6,12 +6,12 @@ from django.urls import reverse
 
 from subscriptions.models import Consent, LedgerEntry, QuoteState
 from subscriptions.services import CONSENT_TEXT_VERSION
-from tests.changes.conftest import CLOUDIFY_M, MONTHLY
+from tests.cast import CLOUDIFY_M, MONTHLY
 from tests.changes.flows import commit, preview
 
 
-def test_preview_shows_the_guides_figures_and_stores_the_quote(browser, vendor):
-    response, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+def test_preview_shows_the_guides_figures_and_stores_the_quote(anna_client, vendor):
+    response, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
 
     assert response.status_code == 302
     assert response["Location"] == reverse("subscriptions:quote", args=[quote.public_id])
@@ -38,7 +38,7 @@ def test_preview_shows_the_guides_figures_and_stores_the_quote(browser, vendor):
     assert quote.preview_request["GenerateMail"] is False
     assert vendor.purchases(MONTHLY) == []
 
-    page = browser.get(response["Location"])
+    page = anna_client.get(response["Location"])
     html = page.content.decode()
     assert page.status_code == 200
     assert "10 → 25 seats" in html
@@ -58,10 +58,10 @@ def test_preview_shows_the_guides_figures_and_stores_the_quote(browser, vendor):
     assert entry.data["vendor"]["request"]["Quantity"] == 15
 
 
-def test_commit_adds_fifteen_seats_once_and_records_everything(browser, vendor):
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+def test_commit_adds_fifteen_seats_once_and_records_everything(anna_client, vendor):
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
 
-    response = commit(browser, quote)
+    response = commit(anna_client, quote)
 
     assert response.status_code == 302
     assert response["Location"] == reverse("subscriptions:receipt", args=[quote.public_id])
@@ -79,7 +79,7 @@ def test_commit_adds_fifteen_seats_once_and_records_everything(browser, vendor):
     assert consent.ip == "127.0.0.1"
     for figure in ("$1,159.89", "$974.70", "$185.19", "$2,000.00", "23 May 2026", "from 10 to 25 seats", "765T"):
         assert figure in consent.text
-    page = browser.get(reverse("subscriptions:quote", args=[quote.public_id]))
+    page = anna_client.get(reverse("subscriptions:quote", args=[quote.public_id]))
     assert consent.text not in page.content.decode()  # the form is gone once used
     assert [e.action for e in LedgerEntry.objects.filter(quote=quote)] == [
         "change.quoted",
@@ -94,22 +94,22 @@ def test_commit_adds_fifteen_seats_once_and_records_everything(browser, vendor):
     assert committed.data["vendor"]["response"]["NextBillingCustomerGrossPrice"] == "2000.00"
     assert committed.customer_id == quote.customer_id and committed.ip == "127.0.0.1"
 
-    receipt = browser.get(response["Location"]).content.decode()
+    receipt = anna_client.get(response["Location"]).content.decode()
     assert "Your change is done." in receipt
     assert "You now have 25 seats." in receipt
     assert consent.text.replace("→", "→") in receipt or "$1,159.89" in receipt
 
 
-def test_consent_text_shown_is_the_text_stored(browser, vendor):
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
-    page = browser.get(reverse("subscriptions:quote", args=[quote.public_id])).content.decode()
-    commit(browser, quote)
+def test_consent_text_shown_is_the_text_stored(anna_client, vendor):
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
+    page = anna_client.get(reverse("subscriptions:quote", args=[quote.public_id])).content.decode()
+    commit(anna_client, quote)
     consent = Consent.objects.get(quote=quote)
     assert f">{consent.text}</label>" in page
 
 
-def test_htmx_preview_and_commit_render_fragments(browser, vendor):
-    response, quote = preview(browser, MONTHLY, htmx=True, kind="increase", running_no=1, quantity=15)
+def test_htmx_preview_and_commit_render_fragments(anna_client, vendor):
+    response, quote = preview(anna_client, MONTHLY, htmx=True, kind="increase", running_no=1, quantity=15)
     html = response.content.decode()
     assert response.status_code == 200
     assert "<html" not in html
@@ -118,7 +118,7 @@ def test_htmx_preview_and_commit_render_fragments(browser, vendor):
     assert "hx-indicator" in html
     assert "$1,159.89" in html
 
-    response = commit(browser, quote, htmx=True)
+    response = commit(anna_client, quote, htmx=True)
     html = response.content.decode()
     assert response.status_code == 200
     assert "<html" not in html
@@ -126,10 +126,10 @@ def test_htmx_preview_and_commit_render_fragments(browser, vendor):
     assert len(vendor.purchases(MONTHLY)) == 1
 
 
-def test_history_lists_the_change_with_status_and_amounts(browser, vendor):
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
-    commit(browser, quote)
-    html = browser.get(reverse("subscriptions:changes")).content.decode()
+def test_history_lists_the_change_with_status_and_amounts(anna_client, vendor):
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
+    commit(anna_client, quote)
+    html = anna_client.get(reverse("subscriptions:changes")).content.decode()
     assert "Cloudify M: 10 → 25 seats" in html
     assert "$1,159.89" in html and "$2,000.00" in html
     assert "Done" in html

@@ -7,14 +7,14 @@ from django.urls import reverse
 
 from subscriptions import ledger
 from subscriptions.models import AppendOnlyError, Consent, LedgerEntry, Quote, QuoteState
-from tests.changes.conftest import MONTHLY
+from tests.cast import MONTHLY
 from tests.changes.flows import commit, preview
 
 
 @pytest.fixture
-def committed(browser, vendor):
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
-    commit(browser, quote)
+def committed(anna_client, vendor):
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
+    commit(anna_client, quote)
     quote.refresh_from_db()
     return quote
 
@@ -99,9 +99,9 @@ def test_second_consent_for_a_quote_is_impossible(committed):
         )
 
 
-def test_two_changes_of_one_item_cannot_be_in_flight(browser, vendor):
-    _, first = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=1)
-    _, second = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=2)
+def test_two_changes_of_one_item_cannot_be_in_flight(anna_client, vendor):
+    _, first = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=1)
+    _, second = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=2)
     Quote.objects.filter(pk=first.pk).update(state=QuoteState.OUTCOME_UNKNOWN)
     with pytest.raises(IntegrityError), transaction.atomic():
         Quote.objects.filter(pk=second.pk).update(state=QuoteState.COMMITTING)

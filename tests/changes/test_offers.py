@@ -5,7 +5,7 @@ from django.template.loader import render_to_string
 from subscriptions.catalog import offers_for
 from subscriptions.cleverbridge import get_client
 from subscriptions.models import CatalogProduct
-from tests.changes.conftest import BACKUP, DEACTIVATED, MONTHLY, PRIORITY_SUPPORT, STORAGE_A, STORAGE_ENCRYPTION, YEARLY
+from tests.cast import BACKUP, DEACTIVATED, MONTHLY, PRIORITY_SUPPORT, STORAGE_A, STORAGE_ENCRYPTION, YEARLY
 
 
 def test_monthly_subscription_offers_seats_and_two_add_ons(vendor, catalog):
@@ -52,14 +52,14 @@ def test_offers_fragment_has_forms_that_work_without_javascript(rf, vendor, cata
     assert 'max="50"' in html
 
 
-def test_subscription_page_shows_its_offers(browser):
-    page = browser.get(f"/subscriptions/{MONTHLY}/").content.decode()
+def test_subscription_page_shows_its_offers(anna_client):
+    page = anna_client.get(f"/subscriptions/{MONTHLY}/").content.decode()
     assert "Change your subscription" in page
     assert 'name="kind" value="increase"' in page
     assert page.count('name="kind" value="addon"') == 2
 
 
-def test_inactive_subscription_page_offers_no_change(browser):
-    page = browser.get(f"/subscriptions/{DEACTIVATED}/").content.decode()
+def test_inactive_subscription_page_offers_no_change(anna_client):
+    page = anna_client.get(f"/subscriptions/{DEACTIVATED}/").content.decode()
     assert "This subscription is not active" in page
     assert 'name="kind"' not in page

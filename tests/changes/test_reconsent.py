@@ -6,16 +6,16 @@ import pytest
 from django.urls import reverse
 
 from subscriptions.models import Consent, LedgerEntry, Quote, QuoteState
-from tests.changes.conftest import CLOUDIFY_M, MONTHLY
+from tests.cast import CLOUDIFY_M, MONTHLY
 from tests.changes.flows import commit, preview
 
 
-def test_price_raised_at_the_vendor_needs_fresh_consent(browser, vendor, scenario):
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+def test_price_raised_at_the_vendor_needs_fresh_consent(anna_client, vendor, scenario):
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
     scenario["products"][0]["prices"] = {"USD": [{"from": 1, "unit_gross": "90.00"}]}
     vendor.load({"products": [scenario["products"][0]]})
 
-    response = commit(browser, quote)
+    response = commit(anna_client, quote)
 
     quote.refresh_from_db()
     assert quote.state == QuoteState.SUPERSEDED
@@ -34,23 +34,23 @@ def test_price_raised_at_the_vendor_needs_fresh_consent(browser, vendor, scenari
     assert "charge_now" in reconsent.data["reasons"] and "recurring" in reconsent.data["reasons"]
     assert reconsent.data["fresh_preview"]["next_billing_gross"] == "2250.00"
 
-    page = browser.get(response["Location"]).content.decode()
+    page = anna_client.get(response["Location"]).content.decode()
     assert "The price changed since you agreed. Nothing was charged." in page
     assert "$2,250.00" in page and 'name="consent"' in page
 
     # Agreeing to the new quote commits it, at the new price, once.
-    assert commit(browser, new_quote).status_code == 302
+    assert commit(anna_client, new_quote).status_code == 302
     new_quote.refresh_from_db()
     assert new_quote.state == QuoteState.COMMITTED
     assert len(vendor.purchases(MONTHLY)) == 1
-    assert commit(browser, quote).status_code == 409
+    assert commit(anna_client, quote).status_code == 409
 
 
-def test_clock_past_the_billing_date_needs_fresh_consent(browser, vendor):
-    _, quote = preview(browser, MONTHLY, htmx=True, kind="increase", running_no=1, quantity=15)
+def test_clock_past_the_billing_date_needs_fresh_consent(anna_client, vendor):
+    _, quote = preview(anna_client, MONTHLY, htmx=True, kind="increase", running_no=1, quantity=15)
     vendor.clock("2026-05-23T16:00:00Z")  # the subscription renews on 23 May; a new period is dearer now
 
-    response = commit(browser, quote, htmx=True)
+    response = commit(anna_client, quote, htmx=True)
 
     quote.refresh_from_db()
     assert quote.state == QuoteState.SUPERSEDED
@@ -63,11 +63,11 @@ def test_clock_past_the_billing_date_needs_fresh_consent(browser, vendor):
     assert vendor.purchases(MONTHLY) == []
 
 
-def test_a_lower_fresh_price_is_committed_without_asking_again(browser, vendor):
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+def test_a_lower_fresh_price_is_committed_without_asking_again(anna_client, vendor):
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
     vendor.clock("2026-04-25T16:01:10Z")  # a day later: less of the month left, a smaller charge
 
-    commit(browser, quote)
+    commit(anna_client, quote)
 
     quote.refresh_from_db()
     assert quote.state == QuoteState.COMMITTED
@@ -84,14 +84,14 @@ def test_a_lower_fresh_price_is_committed_without_asking_again(browser, vendor):
         pytest.param({"payment_type": "Mastercard"}, id="type-only"),
     ],
 )
-def test_another_card_with_the_same_last_four_needs_fresh_consent(browser, vendor, card):
+def test_another_card_with_the_same_last_four_needs_fresh_consent(anna_client, vendor, card):
     """The consent names the card ("Visa ending in 765T"): the same last four on another card is another card."""
     from sandbox.models import Subscription as VendorSubscription
 
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
     VendorSubscription.objects.filter(pk=MONTHLY).update(**card)  # last four unchanged
 
-    commit(browser, quote)
+    commit(anna_client, quote)
 
     quote.refresh_from_db()
     assert quote.state == QuoteState.SUPERSEDED

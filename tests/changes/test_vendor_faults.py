@@ -11,7 +11,7 @@ from django.urls import reverse
 
 import subscriptions.cleverbridge as cleverbridge
 from subscriptions.models import LedgerEntry, Quote, QuoteState
-from tests.changes.conftest import CLOUDIFY_M, MONTHLY
+from tests.cast import CLOUDIFY_M, MONTHLY
 from tests.changes.flows import commit, preview
 from tests.conftest import InProcessTransport
 
@@ -46,9 +46,9 @@ def fault_on_commit(vendor, **fault) -> None:
 # --- Preview ---------------------------------------------------------------------------------
 
 
-def test_vendor_error_on_preview_shows_a_message_in_place_and_stores_nothing(browser, vendor):
+def test_vendor_error_on_preview_shows_a_message_in_place_and_stores_nothing(anna_client, vendor):
     vendor.fault(METHOD, mode="error", status=500)
-    response, quote = preview(browser, MONTHLY, htmx=True, kind="increase", running_no=1, quantity=15)
+    response, quote = preview(anna_client, MONTHLY, htmx=True, kind="increase", running_no=1, quantity=15)
     html = response.content.decode()
     assert response.status_code == 200 and "<html" not in html
     assert 'id="change-problem"' in html
@@ -56,23 +56,23 @@ def test_vendor_error_on_preview_shows_a_message_in_place_and_stores_nothing(bro
     assert quote is None and not LedgerEntry.objects.exists()
 
 
-def test_vendor_error_on_preview_without_javascript(browser, vendor):
+def test_vendor_error_on_preview_without_javascript(anna_client, vendor):
     vendor.fault(METHOD, mode="malformed")
-    response, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+    response, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
     assert response.status_code == 503
     assert "could not get a price" in response.content.decode()
     assert quote is None
 
 
-def test_vendor_refusal_on_preview_gives_its_reason(browser, vendor):
+def test_vendor_refusal_on_preview_gives_its_reason(anna_client, vendor):
     vendor.fault(METHOD, mode="error", status=402)
-    response, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+    response, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
     assert response.status_code == 400
     assert "could not price this change" in response.content.decode()
     assert quote is None
 
 
-def test_preview_is_retried_when_allowed(browser, vendor, settings, monkeypatch):
+def test_preview_is_retried_when_allowed(anna_client, vendor, settings, monkeypatch):
     settings.CLEVERBRIDGE_MAX_TRIES = 2
     pauses: list[float] = []
     build = cleverbridge.CleverbridgeClient.__init__
@@ -83,7 +83,7 @@ def test_preview_is_retried_when_allowed(browser, vendor, settings, monkeypatch)
     monkeypatch.setattr(cleverbridge.CleverbridgeClient, "__init__", without_waiting)
     vendor.fault(METHOD, mode="error", status=500)
 
-    response, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+    response, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
 
     assert response.status_code == 302 and quote is not None
     assert pauses == [cleverbridge.BACKOFF_SECONDS]
@@ -92,11 +92,11 @@ def test_preview_is_retried_when_allowed(browser, vendor, settings, monkeypatch)
 # --- Commit ----------------------------------------------------------------------------------
 
 
-def test_vendor_rejection_on_commit_charges_nothing(browser, vendor, monkeypatch):
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+def test_vendor_rejection_on_commit_charges_nothing(anna_client, vendor, monkeypatch):
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
     fault_on_commit(vendor, mode="error", status=402)
 
-    response = commit(browser, quote)
+    response = commit(anna_client, quote)
 
     quote.refresh_from_db()
     assert quote.state == QuoteState.REJECTED
@@ -106,17 +106,17 @@ def test_vendor_rejection_on_commit_charges_nothing(browser, vendor, monkeypatch
     entry = LedgerEntry.objects.get(quote=quote, action="change.rejected")
     assert entry.data["error"]["status"] == 402
     assert entry.data["vendor"]["status"] == 402
-    html = browser.get(response["Location"]).content.decode()
+    html = anna_client.get(response["Location"]).content.decode()
     assert "The change was not made. Nothing was charged." in html
     assert "injected fault" in html
 
 
-def test_outcome_unknown_is_never_resent_and_blocks_the_same_change(browser, vendor, monkeypatch):
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
-    _, waiting = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=2)  # a second tab
+def test_outcome_unknown_is_never_resent_and_blocks_the_same_change(anna_client, vendor, monkeypatch):
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
+    _, waiting = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=2)  # a second tab
     fault_on_commit(vendor, mode="apply_then_error", status=500)
 
-    response = commit(browser, quote, htmx=True)
+    response = commit(anna_client, quote, htmx=True)
 
     quote.refresh_from_db()
     assert quote.state == QuoteState.OUTCOME_UNKNOWN
@@ -127,58 +127,58 @@ def test_outcome_unknown_is_never_resent_and_blocks_the_same_change(browser, ven
     assert LedgerEntry.objects.filter(quote=quote, action="change.outcome_unknown").count() == 1
 
     # Clicking again, starting the same change again, or confirming the other tab's quote: all refused.
-    assert commit(browser, quote).status_code == 409
-    again, new_quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+    assert commit(anna_client, quote).status_code == 409
+    again, new_quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
     assert again.status_code == 400 and new_quote is None
     assert "still confirming" in again.content.decode()
-    refused = commit(browser, waiting)
+    refused = commit(anna_client, waiting)
     assert refused.status_code == 409
     assert "still confirming" in refused.content.decode()
     waiting.refresh_from_db()
     assert waiting.state == QuoteState.QUOTED
     assert len(vendor.purchases(MONTHLY)) == 1
 
-    receipt = browser.get(reverse("subscriptions:receipt", args=[quote.public_id])).content.decode()
+    receipt = anna_client.get(reverse("subscriptions:receipt", args=[quote.public_id])).content.decode()
     assert "We are confirming your change." in receipt
 
 
-def test_connect_failure_on_commit_means_not_sent(browser, vendor, monkeypatch):
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+def test_connect_failure_on_commit_means_not_sent(anna_client, vendor, monkeypatch):
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
     monkeypatch.setattr(cleverbridge, "make_transport", UnreachableForCommit)
 
-    response = commit(browser, quote)
+    response = commit(anna_client, quote)
 
     quote.refresh_from_db()
     assert quote.state == QuoteState.NOT_SENT
     assert vendor.purchases(MONTHLY) == []
     assert LedgerEntry.objects.filter(quote=quote, action="change.not_sent").count() == 1
-    assert "The change was not sent. Nothing was charged." in browser.get(response["Location"]).content.decode()
+    assert "The change was not sent. Nothing was charged." in anna_client.get(response["Location"]).content.decode()
 
     # Nothing is in flight: the customer may start again with a fresh quote.
     monkeypatch.setattr(cleverbridge, "make_transport", InProcessTransport)
-    _, fresh = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
-    commit(browser, fresh)
+    _, fresh = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
+    commit(anna_client, fresh)
     fresh.refresh_from_db()
     assert fresh.state == QuoteState.COMMITTED
     assert len(vendor.purchases(MONTHLY)) == 1
 
 
-def test_rate_limit_on_commit_means_not_sent(browser, vendor, monkeypatch):
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+def test_rate_limit_on_commit_means_not_sent(anna_client, vendor, monkeypatch):
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
     fault_on_commit(vendor, mode="error", status=429)
 
-    commit(browser, quote)
+    commit(anna_client, quote)
 
     quote.refresh_from_db()
     assert quote.state == QuoteState.NOT_SENT
     assert vendor.purchases(MONTHLY) == []
 
 
-def test_vendor_down_for_the_fresh_preview_sends_nothing(browser, vendor):
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+def test_vendor_down_for_the_fresh_preview_sends_nothing(anna_client, vendor):
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
     vendor.fault(METHOD, mode="error", status=503)
 
-    commit(browser, quote)
+    commit(anna_client, quote)
 
     quote.refresh_from_db()
     assert quote.state == QuoteState.NOT_SENT
@@ -204,11 +204,11 @@ class ReconcilerRunsDuringFreshPreview(InProcessTransport):
         return super().handle_request(request)
 
 
-def test_a_quote_given_up_as_not_sent_during_the_price_check_is_never_sent(browser, vendor, monkeypatch):
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+def test_a_quote_given_up_as_not_sent_during_the_price_check_is_never_sent(anna_client, vendor, monkeypatch):
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
     monkeypatch.setattr(cleverbridge, "make_transport", ReconcilerRunsDuringFreshPreview)
 
-    commit(browser, quote)
+    commit(anna_client, quote)
 
     quote.refresh_from_db()
     assert quote.state == QuoteState.NOT_SENT
@@ -237,11 +237,11 @@ class ReconcilerRunsDuringCommit(InProcessTransport):
         return super().handle_request(request)
 
 
-def test_a_late_commit_answer_never_overwrites_what_the_reconciler_recorded(browser, vendor, monkeypatch):
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+def test_a_late_commit_answer_never_overwrites_what_the_reconciler_recorded(anna_client, vendor, monkeypatch):
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
     monkeypatch.setattr(cleverbridge, "make_transport", ReconcilerRunsDuringCommit)
 
-    commit(browser, quote)
+    commit(anna_client, quote)
 
     quote.refresh_from_db()
     assert quote.state == QuoteState.FAILED  # what the reconciler read; the vendor's late "OK" does not overwrite it
@@ -262,12 +262,14 @@ class ReconcilerMarksUnknownDuringCommit(ReconcilerRunsDuringCommit):
     expect = "waiting"
 
 
-def test_a_late_commit_answer_resolves_an_outcome_the_reconciler_left_unknown(browser, vendor, monkeypatch, settings):
+def test_a_late_commit_answer_resolves_an_outcome_the_reconciler_left_unknown(
+    anna_client, vendor, monkeypatch, settings
+):
     settings.RECONCILE_GRACE_SECONDS = 3600  # the read finds nothing yet, but too early to call it failed
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
     monkeypatch.setattr(cleverbridge, "make_transport", ReconcilerMarksUnknownDuringCommit)
 
-    commit(browser, quote)
+    commit(anna_client, quote)
 
     quote.refresh_from_db()
     assert quote.state == QuoteState.COMMITTED
@@ -299,12 +301,12 @@ class CommitAnsweredWith(InProcessTransport):
         pytest.param({"PriceCurrencyId": "EUR"}, ["currency"], id="currency"),
     ],
 )
-def test_a_charge_above_what_was_consented_is_flagged_for_support(browser, vendor, monkeypatch, answer, reasons):
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+def test_a_charge_above_what_was_consented_is_flagged_for_support(anna_client, vendor, monkeypatch, answer, reasons):
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
     monkeypatch.setattr(CommitAnsweredWith, "answer", answer)
     monkeypatch.setattr(cleverbridge, "make_transport", CommitAnsweredWith)
 
-    commit(browser, quote)
+    commit(anna_client, quote)
 
     quote.refresh_from_db()
     assert quote.state == QuoteState.COMMITTED
@@ -318,12 +320,12 @@ def test_a_charge_above_what_was_consented_is_flagged_for_support(browser, vendo
     assert entry.data["confirmed"]["charge_now_gross"] == answer.get("AlignmentCustomerGrossPrice", "1159.89")
 
 
-def test_a_charge_at_or_below_what_was_consented_is_not_flagged(browser, vendor, monkeypatch):
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+def test_a_charge_at_or_below_what_was_consented_is_not_flagged(anna_client, vendor, monkeypatch):
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
     monkeypatch.setattr(CommitAnsweredWith, "answer", {"AlignmentCustomerGrossPrice": "1100.00"})
     monkeypatch.setattr(cleverbridge, "make_transport", CommitAnsweredWith)
 
-    commit(browser, quote)
+    commit(anna_client, quote)
 
     quote.refresh_from_db()
     assert quote.state == QuoteState.COMMITTED and not quote.needs_support

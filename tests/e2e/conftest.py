@@ -6,7 +6,6 @@ tests are skipped with the reason (CI sets REQUIRE_SUITES=browser, which turns s
 
 from __future__ import annotations
 
-import copy
 import os
 import re
 import threading
@@ -23,7 +22,8 @@ from django.core.signals import request_finished, request_started
 from subscriptions import cleverbridge
 from subscriptions.access import CUSTOMER_SESSION_KEY
 from subscriptions.models import Customer
-from tests.changes.conftest import ANNA_ID, SCENARIO, Vendor
+from tests import cast
+from tests.vendor import Vendor
 
 # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -37,8 +37,12 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-ANNA_EMAIL = "anna.schmidt@example.com"
+ANNA_EMAIL = cast.ANNA.email
 LINK = re.compile(r"https?://\S+/sign-in/[^/\s]+/")
+
+# The cast's customers and vendor data; `vendor` below stands in for the cast's, on the live server's sandbox.
+scenario = cast.scenario
+anna = cast.anna
 
 
 @pytest.fixture(scope="session")
@@ -99,22 +103,12 @@ class InFlight:
 
 
 @pytest.fixture
-def scenario() -> dict:
-    return copy.deepcopy(SCENARIO)
-
-
-@pytest.fixture
 def vendor(app, scenario) -> Vendor:
-    """The guide's customer and subscriptions at the sandbox (clock 2026-04-24T16:01:10Z), the demo catalog here."""
+    """The cast at the live server's sandbox (clock 2026-04-24T16:01:10Z), the demo catalog here."""
     control = Vendor()
     control.load(scenario, reset=True)
     call_command("loaddata", "demo_catalog", verbosity=0)
     return control
-
-
-@pytest.fixture
-def anna(vendor) -> Customer:
-    return Customer.objects.create(vendor_id=ANNA_ID, email=ANNA_EMAIL, locale="en")
 
 
 @pytest.fixture

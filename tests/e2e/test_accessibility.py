@@ -4,7 +4,7 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
-from tests.changes.conftest import DEACTIVATED, MONTHLY
+from tests.cast import DEACTIVATED, MONTHLY
 from tests.e2e.a11y import check
 from tests.e2e.conftest import LINK, session_cookie
 from tests.e2e.journeys import ask_price, confirm, open_subscription, outcome

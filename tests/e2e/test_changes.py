@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from subscriptions.models import Consent, Quote
-from tests.changes.conftest import COTERM_NOW, MONTHLY, YEARLY
+from tests.cast import COTERM_NOW, MONTHLY, YEARLY
 from tests.e2e.journeys import amount, ask_price, confirm, open_subscription, outcome
 
 pytestmark = pytest.mark.browser

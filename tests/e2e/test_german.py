@@ -5,7 +5,7 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from subscriptions.models import Consent, LedgerEntry
-from tests.changes.conftest import MONTHLY
+from tests.cast import MONTHLY
 from tests.e2e.conftest import LINK, session_cookie
 
 pytestmark = pytest.mark.browser

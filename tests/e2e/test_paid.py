@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from sandbox import notifications as sandbox_notifications
 from subscriptions.models import Quote
-from tests.changes.conftest import MONTHLY
+from tests.cast import MONTHLY
 from tests.conftest import InProcessTransport
 from tests.e2e.a11y import check
 from tests.e2e.journeys import ask_price, confirm, open_subscription, outcome

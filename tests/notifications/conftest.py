@@ -1,4 +1,4 @@
-"""The notification loop's world: the change flows' customer and sandbox, a task queue the test drives.
+"""The notification loop's world: the shared cast at the sandbox (`tests.cast`), a task queue the test drives.
 
 Tasks go to django-tasks' DummyBackend, and `queue.run()` works them in this process, in order, so a
 test decides when the vendor's notification is delivered and when the worker processes it. The
@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 from django_tasks import default_task_backend
 
-from tests.changes.conftest import anna, browser, catalog, otto, scenario, vendor  # noqa: F401
+from tests.cast import *  # noqa: F403
 from tests.conftest import InProcessTransport
 
 SECRET = "test-notification-secret-" + "Qm7Zx2Lp9Rt4Kw8V"

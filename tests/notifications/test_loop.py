@@ -11,16 +11,16 @@ from django.urls import reverse
 import subscriptions.cleverbridge as cleverbridge
 from sandbox.models import DeliveryState, NotificationDelivery
 from subscriptions.models import InboundNotification, LedgerEntry, NotificationStatus, Quote, QuoteState
-from tests.changes.conftest import BACKUP, CLOUDIFY_M, MONTHLY, OTTOS
+from tests.cast import BACKUP, CLOUDIFY_M, MONTHLY, OTTOS, sign_in
 from tests.changes.flows import HTMX, commit, preview
 from tests.conftest import InProcessTransport
 from tests.notifications.conftest import ENDPOINT
 from tests.notifications.payloads import body, paid_order
 
 
-def _increase(browser, quantity: int = 15) -> Quote:
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=quantity)
-    commit(browser, quote)
+def _increase(anna_client, quantity: int = 15) -> Quote:
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=quantity)
+    commit(anna_client, quote)
     quote.refresh_from_db()
     return quote
 
@@ -29,8 +29,8 @@ def _actions(quote: Quote) -> list[str]:
     return list(LedgerEntry.objects.filter(quote=quote).order_by("id").values_list("action", flat=True))
 
 
-def test_a_committed_change_turns_paid_when_the_sandbox_notifies(browser, vendor, queue):
-    quote = _increase(browser)
+def test_a_committed_change_turns_paid_when_the_sandbox_notifies(anna_client, vendor, queue):
+    quote = _increase(anna_client)
     assert quote.state == QuoteState.COMMITTED
     assert queue.names() == ["deliver_notification"]  # the vendor sends later, not during the commit
 
@@ -51,14 +51,14 @@ def test_a_committed_change_turns_paid_when_the_sandbox_notifies(browser, vendor
     assert notification.status == NotificationStatus.PROCESSED and notification.quote == quote
     assert NotificationDelivery.objects.get().state == DeliveryState.DELIVERED
 
-    page = browser.get(reverse("subscriptions:receipt", args=[quote.public_id])).content.decode()
+    page = anna_client.get(reverse("subscriptions:receipt", args=[quote.public_id])).content.decode()
     assert "Your change is done and paid." in page
     assert str(purchase["PurchaseId"]) in page
 
 
-def test_an_addon_learns_its_running_number_from_the_vendor(browser, vendor, queue):
-    _, quote = preview(browser, MONTHLY, kind="addon", product_id=BACKUP)
-    commit(browser, quote)
+def test_an_addon_learns_its_running_number_from_the_vendor(anna_client, vendor, queue):
+    _, quote = preview(anna_client, MONTHLY, kind="addon", product_id=BACKUP)
+    commit(anna_client, quote)
     queue.run()
 
     quote.refresh_from_db()
@@ -66,9 +66,9 @@ def test_an_addon_learns_its_running_number_from_the_vendor(browser, vendor, que
     assert quote.result_running_no == vendor.current_items(MONTHLY)[BACKUP]["RunningNo"] == 2
 
 
-def test_duplicated_deliveries_pay_once(browser, vendor, queue):
+def test_duplicated_deliveries_pay_once(anna_client, vendor, queue):
     vendor._post("notifications", {"duplicate": 2})
-    quote = _increase(browser)
+    quote = _increase(anna_client)
 
     queue.run()
 
@@ -80,8 +80,8 @@ def test_duplicated_deliveries_pay_once(browser, vendor, queue):
     assert _actions(quote).count("change.paid") == 1
 
 
-def test_a_replay_after_payment_changes_nothing(browser, vendor, queue, client):
-    quote = _increase(browser)
+def test_a_replay_after_payment_changes_nothing(anna_client, vendor, queue, client):
+    quote = _increase(anna_client)
     queue.run()
     delivery = NotificationDelivery.objects.get()
     entries = LedgerEntry.objects.count()
@@ -96,11 +96,11 @@ def test_a_replay_after_payment_changes_nothing(browser, vendor, queue, client):
     assert InboundNotification.objects.get(duplicate_of__isnull=True).replay_count == 1
 
 
-def test_reordered_deliveries_each_pay_their_own_change(browser, vendor, queue):
+def test_reordered_deliveries_each_pay_their_own_change(anna_client, vendor, queue):
     vendor._post("notifications", {"hold": True})
-    seats = _increase(browser)
-    _, addon = preview(browser, MONTHLY, kind="addon", product_id=BACKUP)
-    commit(browser, addon)
+    seats = _increase(anna_client)
+    _, addon = preview(anna_client, MONTHLY, kind="addon", product_id=BACKUP)
+    commit(anna_client, addon)
     assert queue.results == []  # held
 
     vendor._post("notifications", {"hold": False, "release": "reverse"})
@@ -128,12 +128,12 @@ class NotifiesDuringCommit(InProcessTransport):
         return response
 
 
-def test_a_notification_that_overtakes_the_commit_waits_and_then_pays(browser, vendor, queue, monkeypatch):
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+def test_a_notification_that_overtakes_the_commit_waits_and_then_pays(anna_client, vendor, queue, monkeypatch):
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
     transport = NotifiesDuringCommit(queue)
     monkeypatch.setattr(cleverbridge, "make_transport", lambda: transport)
 
-    commit(browser, quote)
+    commit(anna_client, quote)
 
     notification = InboundNotification.objects.get()
     quote.refresh_from_db()
@@ -153,8 +153,8 @@ def _post(client, payload):
     return client.generic("POST", ENDPOINT, body(payload), content_type="application/json")
 
 
-def test_a_notification_for_a_foreign_subscription_is_kept_unmatched(browser, vendor, queue, client):
-    quote = _increase(browser)
+def test_a_notification_for_a_foreign_subscription_is_kept_unmatched(anna_client, vendor, queue, client):
+    quote = _increase(anna_client)
     queue.clear()
     gross = str(quote.confirmed_charge_now_gross)
 
@@ -178,8 +178,8 @@ def test_a_notification_for_a_foreign_subscription_is_kept_unmatched(browser, ve
         paid_order(currency="EUR"),
     ],
 )
-def test_a_notification_that_matches_no_change_changes_nothing(browser, vendor, queue, client, payload):
-    quote = _increase(browser)
+def test_a_notification_that_matches_no_change_changes_nothing(anna_client, vendor, queue, client, payload):
+    quote = _increase(anna_client)
     queue.clear()
 
     _post(client, payload)
@@ -190,11 +190,11 @@ def test_a_notification_that_matches_no_change_changes_nothing(browser, vendor, 
     assert quote.state == QuoteState.COMMITTED
 
 
-def test_a_notification_the_vendor_does_not_confirm_is_not_trusted(browser, vendor, queue, client, settings):
+def test_a_notification_the_vendor_does_not_confirm_is_not_trusted(anna_client, vendor, queue, client, settings):
     """Right subscription, item and amount, but the vendor's subscription does not show the change."""
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
     vendor.fault("increasesubscriptionitemquantity", on="commit", mode="error", status=500)
-    commit(browser, quote)
+    commit(anna_client, quote)
     quote.refresh_from_db()
     assert quote.state == QuoteState.OUTCOME_UNKNOWN and vendor.purchases(MONTHLY) == []
     queue.clear()
@@ -210,12 +210,12 @@ def test_a_notification_the_vendor_does_not_confirm_is_not_trusted(browser, vend
     assert vendor.current_items(MONTHLY)[CLOUDIFY_M]["Quantity"] == 10
 
 
-def test_the_receipt_polls_until_the_change_is_paid(browser, vendor, queue):
-    quote = _increase(browser)
+def test_the_receipt_polls_until_the_change_is_paid(anna_client, vendor, queue):
+    quote = _increase(anna_client)
     url = reverse("subscriptions:receipt", args=[quote.public_id])
 
-    page = browser.get(url).content.decode()
-    fragment = browser.get(url, **HTMX).content.decode()
+    page = anna_client.get(url).content.decode()
+    fragment = anna_client.get(url, **HTMX).content.decode()
 
     assert 'hx-trigger="every 2s"' in page and f'hx-get="{url}"' in page
     assert "Refresh" in page  # without JavaScript
@@ -224,23 +224,21 @@ def test_the_receipt_polls_until_the_change_is_paid(browser, vendor, queue):
 
     queue.run()
 
-    fragment = browser.get(url, **HTMX).content.decode()
+    fragment = anna_client.get(url, **HTMX).content.decode()
     assert "Your change is done and paid." in fragment
     assert "Payment received" in fragment[fragment.index('id="timeline-title"') :]  # the timeline follows too
     assert "hx-trigger" not in fragment  # final: polling stops
 
 
-def test_another_customers_receipt_fragment_is_404(browser, vendor, queue, client, otto):
-    from tests.changes.conftest import sign_in
-
-    quote = _increase(browser)
+def test_another_customers_receipt_fragment_is_404(anna_client, vendor, queue, client, otto):
+    quote = _increase(anna_client)
     other = sign_in(client, otto)
     assert other.get(reverse("subscriptions:receipt", args=[quote.public_id]), **HTMX).status_code == 404
 
 
-def test_two_changes_to_one_item_before_either_is_paid_are_each_paid_by_their_own_purchase(browser, vendor, queue):
-    first = _increase(browser, quantity=2)
-    second = _increase(browser, quantity=2)
+def test_two_changes_to_one_item_before_either_is_paid_are_each_paid_by_their_own_purchase(anna_client, vendor, queue):
+    first = _increase(anna_client, quantity=2)
+    second = _increase(anna_client, quantity=2)
     assert first.state == second.state == QuoteState.COMMITTED
     assert first.confirmed_charge_now_gross == second.confirmed_charge_now_gross  # the sandbox's clock stands still
 
@@ -254,9 +252,9 @@ def test_two_changes_to_one_item_before_either_is_paid_are_each_paid_by_their_ow
     assert sorted(InboundNotification.objects.values_list("status", flat=True)) == ["processed", "processed"]
 
 
-def test_a_change_followed_by_another_on_the_same_item_is_still_paid(browser, vendor, queue):
-    first = _increase(browser, quantity=2)
-    second = _increase(browser, quantity=3)
+def test_a_change_followed_by_another_on_the_same_item_is_still_paid(anna_client, vendor, queue):
+    first = _increase(anna_client, quantity=2)
+    second = _increase(anna_client, quantity=3)
 
     queue.run()
 
@@ -265,11 +263,11 @@ def test_a_change_followed_by_another_on_the_same_item_is_still_paid(browser, ve
     assert first.state == second.state == QuoteState.PAID
 
 
-def test_reordered_equal_amount_deliveries_pay_the_change_whose_quantity_they_carry(browser, vendor, queue):
+def test_reordered_equal_amount_deliveries_pay_the_change_whose_quantity_they_carry(anna_client, vendor, queue):
     """Two equal charges on one item: without the notification's quantity the earlier change took the later purchase."""
     vendor._post("notifications", {"hold": True})
-    first = _increase(browser, quantity=5)  # 10 → 15
-    second = _increase(browser, quantity=5)  # 15 → 20, the same amount at the same (sandbox) time
+    first = _increase(anna_client, quantity=5)  # 10 → 15
+    second = _increase(anna_client, quantity=5)  # 15 → 20, the same amount at the same (sandbox) time
     assert first.confirmed_charge_now_gross == second.confirmed_charge_now_gross
 
     vendor._post("notifications", {"hold": False, "release": "reverse"})

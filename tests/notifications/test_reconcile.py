@@ -17,7 +17,7 @@ from django.core.management import call_command
 import subscriptions.cleverbridge as cleverbridge
 from subscriptions.models import InboundNotification, LedgerEntry, NotificationStatus, Quote, QuoteState
 from subscriptions.reconcile import reconcile_due, reconcile_quote
-from tests.changes.conftest import CLOUDIFY_M, MONTHLY, STORAGE_A, YEARLY
+from tests.cast import CLOUDIFY_M, MONTHLY, STORAGE_A, YEARLY
 from tests.changes.flows import commit, preview
 from tests.conftest import InProcessTransport
 from tests.vendor import SANDBOX_AUTH
@@ -43,10 +43,10 @@ def commits_sent(monkeypatch):
     return CountingTransport
 
 
-def _unknown(browser, vendor, mode: str) -> Quote:
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+def _unknown(anna_client, vendor, mode: str) -> Quote:
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
     vendor.fault(METHOD, on="commit", mode=mode, status=500)
-    commit(browser, quote)
+    commit(anna_client, quote)
     quote.refresh_from_db()
     assert quote.state == QuoteState.OUTCOME_UNKNOWN
     return quote
@@ -56,8 +56,8 @@ def _actions(quote: Quote) -> list[str]:
     return list(LedgerEntry.objects.filter(quote=quote).order_by("id").values_list("action", flat=True))
 
 
-def test_an_outcome_unknown_commit_plans_its_first_read(browser, vendor, queue):
-    quote = _unknown(browser, vendor, "apply_then_error")
+def test_an_outcome_unknown_commit_plans_its_first_read(anna_client, vendor, queue):
+    quote = _unknown(anna_client, vendor, "apply_then_error")
 
     reconcile = [r for r in queue.results if r.task.name == "reconcile_change"]
     assert len(reconcile) == 1
@@ -65,8 +65,8 @@ def test_an_outcome_unknown_commit_plans_its_first_read(browser, vendor, queue):
     assert quote.next_reconcile_at > quote.commit_sent_at
 
 
-def test_applied_but_answered_500_is_reconciled_to_committed_then_paid(browser, vendor, queue, commits_sent):
-    quote = _unknown(browser, vendor, "apply_then_error")
+def test_applied_but_answered_500_is_reconciled_to_committed_then_paid(anna_client, vendor, queue, commits_sent):
+    quote = _unknown(anna_client, vendor, "apply_then_error")
     sent = quote.commit_sent_at
 
     assert reconcile_quote(quote_id=quote.pk, now=sent + timedelta(seconds=5)) == "committed"
@@ -87,8 +87,8 @@ def test_applied_but_answered_500_is_reconciled_to_committed_then_paid(browser, 
     assert vendor.current_items(MONTHLY)[CLOUDIFY_M]["Quantity"] == 25
 
 
-def test_the_notification_alone_resolves_an_unknown_outcome(browser, vendor, queue, commits_sent):
-    quote = _unknown(browser, vendor, "apply_then_error")
+def test_the_notification_alone_resolves_an_unknown_outcome(anna_client, vendor, queue, commits_sent):
+    quote = _unknown(anna_client, vendor, "apply_then_error")
 
     queue.run(only="deliver_notification")
     queue.run(only="process_notification")
@@ -104,8 +104,8 @@ def test_the_notification_alone_resolves_an_unknown_outcome(browser, vendor, que
     assert len(vendor.purchases(MONTHLY)) == 1 and commits_sent.commits == 1
 
 
-def test_the_worker_runs_the_planned_reads(browser, vendor, queue):
-    quote = _unknown(browser, vendor, "apply_then_error")
+def test_the_worker_runs_the_planned_reads(anna_client, vendor, queue):
+    quote = _unknown(anna_client, vendor, "apply_then_error")
 
     ran = queue.run(now=quote.next_reconcile_at, only="reconcile_change")
 
@@ -115,10 +115,10 @@ def test_the_worker_runs_the_planned_reads(browser, vendor, queue):
 
 
 def test_not_applied_fails_after_the_grace_period_and_the_item_is_free_again(
-    browser, vendor, queue, settings, commits_sent
+    anna_client, vendor, queue, settings, commits_sent
 ):
     settings.RECONCILE_GRACE_SECONDS = 120
-    quote = _unknown(browser, vendor, "error")
+    quote = _unknown(anna_client, vendor, "error")
     sent = quote.commit_sent_at
 
     assert reconcile_quote(quote_id=quote.pk, now=sent + timedelta(seconds=30)) == "waiting"
@@ -127,7 +127,7 @@ def test_not_applied_fails_after_the_grace_period_and_the_item_is_free_again(
     assert quote.reconcile_attempts == 1 and quote.next_reconcile_at > sent + timedelta(seconds=30)
 
     # Still blocked: the same change cannot start again while unknown.
-    blocked, none = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+    blocked, none = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
     assert blocked.status_code == 400 and none is None
 
     assert reconcile_quote(quote_id=quote.pk, now=sent + timedelta(seconds=121)) == "failed"
@@ -138,18 +138,18 @@ def test_not_applied_fails_after_the_grace_period_and_the_item_is_free_again(
     assert vendor.purchases(MONTHLY) == [] and commits_sent.commits == 1
 
     # Fresh consent for a fresh quote; the failed one was never resent.
-    _, fresh = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+    _, fresh = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
     assert fresh is not None
-    commit(browser, fresh)
+    commit(anna_client, fresh)
     fresh.refresh_from_db()
     assert fresh.state == QuoteState.COMMITTED
     assert len(vendor.purchases(MONTHLY)) == 1 and commits_sent.commits == 2
     assert LedgerEntry.objects.filter(quote=quote, action="change.commit_sent").count() == 1
 
 
-def test_unclear_for_too_long_is_flagged_for_support_with_everything_known(browser, vendor, queue, settings):
+def test_unclear_for_too_long_is_flagged_for_support_with_everything_known(anna_client, vendor, queue, settings):
     settings.RECONCILE_GIVE_UP_HOURS = 24
-    quote = _unknown(browser, vendor, "apply_then_error")
+    quote = _unknown(anna_client, vendor, "apply_then_error")
     # Someone else changes the item at the vendor: neither the quantity before nor the one agreed.
     vendor.client.post(
         "/sandbox/api/subscription/increasesubscriptionitemquantity",
@@ -174,12 +174,12 @@ def test_unclear_for_too_long_is_flagged_for_support_with_everything_known(brows
     summary = reconcile_due(now=sent + timedelta(hours=30))
     assert summary.checked == 0
     assert LedgerEntry.objects.filter(quote=quote, action="change.flagged_for_support").count() == 1
-    receipt = browser.get(f"/changes/{quote.public_id}/receipt/").content.decode()
+    receipt = anna_client.get(f"/changes/{quote.public_id}/receipt/").content.decode()
     assert "our support team is looking into it" in receipt
 
 
-def test_vendor_unreachable_for_reads_is_flagged_after_the_give_up_time(browser, vendor, queue):
-    quote = _unknown(browser, vendor, "error")
+def test_vendor_unreachable_for_reads_is_flagged_after_the_give_up_time(anna_client, vendor, queue):
+    quote = _unknown(anna_client, vendor, "error")
     vendor.fault("getsubscription", mode="error", status=503, count=5)
     sent = quote.commit_sent_at
 
@@ -189,10 +189,10 @@ def test_vendor_unreachable_for_reads_is_flagged_after_the_give_up_time(browser,
     assert "503" in flagged.data["error"] or "usable answer" in flagged.data["error"]
 
 
-def test_a_commit_stuck_in_committing_is_resolved_too(browser, vendor, queue, settings):
+def test_a_commit_stuck_in_committing_is_resolved_too(anna_client, vendor, queue, settings):
     from django.utils import timezone
 
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
     Quote.objects.filter(pk=quote.pk).update(state=QuoteState.COMMITTING, state_changed_at=timezone.now())
     later = timezone.now() + timedelta(seconds=settings.RECONCILE_STUCK_COMMITTING_SECONDS + 1)
 
@@ -202,8 +202,8 @@ def test_a_commit_stuck_in_committing_is_resolved_too(browser, vendor, queue, se
     assert quote.state == QuoteState.NOT_SENT
 
 
-def test_the_command_reconciles_what_is_due_and_retries_waiting_notifications(browser, vendor, queue, client):
-    quote = _unknown(browser, vendor, "apply_then_error")
+def test_the_command_reconciles_what_is_due_and_retries_waiting_notifications(anna_client, vendor, queue, client):
+    quote = _unknown(anna_client, vendor, "apply_then_error")
     Quote.objects.filter(pk=quote.pk).update(next_reconcile_at=None)
     InboundNotification.objects.create(
         status=NotificationStatus.PENDING, body="{}", notification_type="PaidOrderNotification", purchase_id=1
@@ -217,13 +217,13 @@ def test_the_command_reconciles_what_is_due_and_retries_waiting_notifications(br
     assert "committed 1" in out.getvalue() and "notifications retried 1" in out.getvalue()
 
 
-def test_a_commit_sent_while_the_reconciler_looks_is_not_recorded_as_not_sent(browser, vendor, queue, settings):
+def test_a_commit_sent_while_the_reconciler_looks_is_not_recorded_as_not_sent(anna_client, vendor, queue, settings):
     """The reconciler read the quote just before the commit step stamped commit_sent_at under the lock."""
     from django.utils import timezone
 
     from subscriptions.reconcile import _stuck_committing
 
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
     long_ago = timezone.now() - timedelta(seconds=settings.RECONCILE_STUCK_COMMITTING_SECONDS + 1)
     Quote.objects.filter(pk=quote.pk).update(state=QuoteState.COMMITTING, state_changed_at=long_ago)
     seen = Quote.objects.get(pk=quote.pk)
@@ -236,14 +236,14 @@ def test_a_commit_sent_while_the_reconciler_looks_is_not_recorded_as_not_sent(br
     assert not LedgerEntry.objects.filter(quote=quote, action="change.not_sent").exists()
 
 
-def test_one_failing_change_does_not_stop_the_periodic_run(browser, vendor, queue, settings, monkeypatch, caplog):
+def test_one_failing_change_does_not_stop_the_periodic_run(anna_client, vendor, queue, settings, monkeypatch, caplog):
     from django.utils import timezone
 
     import subscriptions.reconcile as reconcile
 
-    broken = _unknown(browser, vendor, "apply_then_error")
+    broken = _unknown(anna_client, vendor, "apply_then_error")
     Quote.objects.filter(pk=broken.pk).update(next_reconcile_at=None)
-    _, stuck = preview(browser, YEARLY, kind="coterm", running_no=1, product_id=STORAGE_A)
+    _, stuck = preview(anna_client, YEARLY, kind="coterm", running_no=1, product_id=STORAGE_A)
     long_ago = timezone.now() - timedelta(seconds=settings.RECONCILE_STUCK_COMMITTING_SECONDS + 1)
     Quote.objects.filter(pk=stuck.pk).update(state=QuoteState.COMMITTING, state_changed_at=long_ago)
     InboundNotification.objects.create(

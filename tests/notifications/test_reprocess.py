@@ -25,8 +25,8 @@ def _staff_client(group: str | None):
     return verified(user)
 
 
-def _gave_up(browser, vendor, queue, client) -> tuple:
-    quote = _increase(browser)
+def _gave_up(anna_client, vendor, queue, client) -> tuple:
+    quote = _increase(anna_client)
     queue.clear()
     gross = str(quote.confirmed_charge_now_gross)
     client.generic("POST", ENDPOINT, body(paid_order(gross=gross)), content_type="application/json")
@@ -44,8 +44,10 @@ def _reprocess(staff, notification):
 
 
 @pytest.mark.parametrize("group", [SUPPORT_AGENT, CATALOG_MANAGER])
-def test_an_agent_reprocesses_a_notification_that_gave_up_and_the_change_is_paid(browser, vendor, queue, client, group):
-    quote, notification = _gave_up(browser, vendor, queue, client)
+def test_an_agent_reprocesses_a_notification_that_gave_up_and_the_change_is_paid(
+    anna_client, vendor, queue, client, group
+):
+    quote, notification = _gave_up(anna_client, vendor, queue, client)
 
     response = _reprocess(_staff_client(group), notification)
 
@@ -59,8 +61,8 @@ def test_an_agent_reprocesses_a_notification_that_gave_up_and_the_change_is_paid
     assert quote.state == QuoteState.PAID
 
 
-def test_processed_notifications_are_not_reprocessed(browser, vendor, queue, client):
-    _increase(browser)
+def test_processed_notifications_are_not_reprocessed(anna_client, vendor, queue, client):
+    _increase(anna_client)
     queue.run()
     notification = InboundNotification.objects.get(duplicate_of__isnull=True)
     assert notification.status == NotificationStatus.PROCESSED
@@ -71,8 +73,8 @@ def test_processed_notifications_are_not_reprocessed(browser, vendor, queue, cli
     assert queue.names() == []
 
 
-def test_staff_without_the_permission_cannot_reprocess(browser, vendor, queue, client):
-    _, notification = _gave_up(browser, vendor, queue, client)
+def test_staff_without_the_permission_cannot_reprocess(anna_client, vendor, queue, client):
+    _, notification = _gave_up(anna_client, vendor, queue, client)
 
     _reprocess(_staff_client(None), notification)
 

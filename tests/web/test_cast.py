@@ -1,11 +1,12 @@
 from subscriptions.cleverbridge import get_client
-from tests.cast import ANNA, BEN
+from tests.cast import ANNA, BEN, DEACTIVATED, MONTHLY, YEARLY
 
 
 def test_cast_vendor_data(anna, ben, carla):
     with get_client() as client:
         assert [s.id for s in client.get_subscriptions_for_customer(customer_id=ANNA.vendor_id)] == [
-            68574751,
-            68841753,
+            MONTHLY,
+            DEACTIVATED,
+            YEARLY,
         ]
         assert [s.id for s in client.get_subscriptions_for_customer(email=BEN.email)] == [68900102]

@@ -9,6 +9,7 @@ from django.utils import translation
 
 from subscriptions.cleverbridge import Prices
 from subscriptions.formatting import billing_interval_label, format_date, format_money, format_month, status_label
+from tests.cast import sign_in
 
 NBSP = "\xa0"
 
@@ -78,8 +79,8 @@ def test_template_filters_follow_the_active_language(language, expected):
 
 
 @pytest.mark.django_db
-def test_pages_in_german(client, anna, signed_in):
-    signed_in(client, anna)
+def test_pages_in_german(client, anna):
+    sign_in(client, anna)
     html = client.get("/subscriptions/68574751/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert '<html lang="de">' in html
     assert f"800,00{NBSP}$" in html
@@ -92,16 +93,16 @@ def test_pages_in_german(client, anna, signed_in):
 
 
 @pytest.mark.django_db
-def test_pages_in_english(client, anna, signed_in):
-    signed_in(client, anna)
+def test_pages_in_english(client, anna):
+    sign_in(client, anna)
     html = client.get("/subscriptions/68574751/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "$800.00" in html
     assert "23 May 2026" in html
 
 
 @pytest.mark.django_db
-def test_the_language_can_be_chosen(client, anna, signed_in):
-    signed_in(client, anna)
+def test_the_language_can_be_chosen(client, anna):
+    sign_in(client, anna)
     response = client.post("/language/", {"language": "de", "next": "/"})
     assert response.status_code == 302
     assert "23. Mai 2026" in client.get("/").content.decode()

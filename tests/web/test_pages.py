@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.cast import DORA, CustomerFactory
+from tests.cast import DEACTIVATED, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -26,36 +26,37 @@ def test_home_sends_strangers_to_sign_in(client):
     assert response["Location"] == "/sign-in/"
 
 
-def test_anna_sees_both_subscriptions(client, anna, signed_in):
-    signed_in(client, anna)
+def test_anna_sees_her_two_active_subscriptions_and_the_deactivated_one(client, anna):
+    sign_in(client, anna)
     response = client.get("/")
     assert response.status_code == 200
     page = text(response)
     assert page.count("Active") == 2
     assert "Cloudify M S68574751 Active 10 23 May 2026 $800.00" in page
     assert "Cloudify Storage A S68841753 Active 1 13 May 2027 $1,200.00" in page
+    assert "Cloudify M S68574799 Deactivated 2" in page
     html = main_html(response)
     assert 'href="/subscriptions/68574751/"' in html
     assert 'href="/subscriptions/68841753/"' in html
     assert response.content.decode().count("<h1") == 1
 
 
-def test_ben_sees_his_one_subscription(client, ben, signed_in):
-    signed_in(client, ben)
+def test_ben_sees_his_one_subscription(client, ben):
+    sign_in(client, ben)
     page = text(client.get("/"))
     assert "Cloudify M S68900102 Active 3 10 May 2026 €225.00" in page
     assert "S68574751" not in page
 
 
-def test_carla_sees_that_there_is_nothing(client, carla, signed_in):
-    signed_in(client, carla)
+def test_carla_sees_that_there_is_nothing(client, carla):
+    sign_in(client, carla)
     response = client.get("/")
     assert response.status_code == 200
     assert "There are no subscriptions for your account." in text(response)
 
 
-def test_anna_monthly_subscription_page(client, anna, signed_in):
-    signed_in(client, anna)
+def test_anna_monthly_subscription_page(client, anna):
+    sign_in(client, anna)
     response = client.get("/subscriptions/68574751/")
     assert response.status_code == 200
     page = text(response)
@@ -75,8 +76,8 @@ def test_anna_monthly_subscription_page(client, anna, signed_in):
     assert "not active" not in page
 
 
-def test_anna_annual_subscription_page(client, anna, signed_in):
-    signed_in(client, anna)
+def test_anna_annual_subscription_page(client, anna):
+    sign_in(client, anna)
     page = text(client.get("/subscriptions/68841753/"))
     assert "Cloudify Storage A S68841753" in page
     assert "Billing interval Yearly" in page
@@ -85,8 +86,8 @@ def test_anna_annual_subscription_page(client, anna, signed_in):
     assert "Cloudify Storage A 1 Active 13 May 2026" in page
 
 
-def test_ben_is_warned_that_his_card_expires_before_the_next_billing(client, ben, signed_in):
-    signed_in(client, ben)
+def test_ben_is_warned_that_his_card_expires_before_the_next_billing(client, ben):
+    sign_in(client, ben)
     page = text(client.get("/subscriptions/68900102/"))
     assert "Net €225.00 VAT €0.00 Total (gross) €225.00" in page
     assert "Type MasterCard" in page
@@ -94,9 +95,9 @@ def test_ben_is_warned_that_his_card_expires_before_the_next_billing(client, ben
     assert "This payment method expires before the next billing date." in page
 
 
-def test_an_inactive_subscription_says_so_and_offers_no_changes(client, cast, signed_in):
-    signed_in(client, CustomerFactory(vendor_id=DORA.vendor_id, email=DORA.email))
-    response = client.get("/subscriptions/68900099/")
+def test_an_inactive_subscription_says_so_and_offers_no_changes(client, anna):
+    sign_in(client, anna)
+    response = client.get(f"/subscriptions/{DEACTIVATED}/")
     assert response.status_code == 200
     page = text(response)
     assert "This subscription is not active (status: Deactivated)." in page
@@ -104,8 +105,8 @@ def test_an_inactive_subscription_says_so_and_offers_no_changes(client, cast, si
     assert "Renewal Manual" in page
 
 
-def test_pages_have_landmarks_and_one_heading(client, anna, signed_in):
-    signed_in(client, anna)
+def test_pages_have_landmarks_and_one_heading(client, anna):
+    sign_in(client, anna)
     for url in ("/", "/subscriptions/68574751/", "/sign-in/"):
         html = client.get(url).content.decode()
         assert html.count("<h1") == 1, url
@@ -117,7 +118,7 @@ def test_pages_have_landmarks_and_one_heading(client, anna, signed_in):
         assert "cdn" not in html.lower()
 
 
-def test_the_vendor_is_asked_once_per_subscription_page(client, anna, signed_in, monkeypatch):
+def test_the_vendor_is_asked_once_per_subscription_page(client, anna, monkeypatch):
     from subscriptions.cleverbridge import CleverbridgeClient
 
     calls = []
@@ -128,12 +129,12 @@ def test_the_vendor_is_asked_once_per_subscription_page(client, anna, signed_in,
         return original(self, subscription_id)
 
     monkeypatch.setattr(CleverbridgeClient, "get_subscription", counting)
-    signed_in(client, anna)
+    sign_in(client, anna)
     client.get("/subscriptions/68574751/")
     assert calls == [68574751]
 
 
-def test_signed_in_pages_show_a_sign_out_button(client, anna, signed_in):
-    signed_in(client, anna)
+def test_signed_in_pages_show_a_sign_out_button(client, anna):
+    sign_in(client, anna)
     html = client.get("/").content.decode()
     assert '<form method="post" action="/sign-out/"' in html

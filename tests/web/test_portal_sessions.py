@@ -31,7 +31,7 @@ def path_of(url: str) -> str:
     return url.split("://", 1)[1].split("/", 1)[1].join(["/", ""])
 
 
-def test_a_portal_session_signs_the_customer_in_and_links_back(client, cast, key, settings):
+def test_a_portal_session_signs_the_customer_in_and_links_back(client, vendor, key, settings):
     settings.SITE_URL = "https://billing.example.com"
     response = ask(client, key)
     assert response.status_code == 201
@@ -50,7 +50,7 @@ def test_a_portal_session_signs_the_customer_in_and_links_back(client, cast, key
 
 
 @pytest.mark.parametrize("header", [None, "Bearer ", "Bearer pk_wrong", "Basic c2FuZGJveDpzYW5kYm94"])
-def test_a_bad_key_is_refused(client, cast, key, header):
+def test_a_bad_key_is_refused(client, vendor, key, header):
     extra = {"HTTP_AUTHORIZATION": header} if header is not None else {}
     payload = json.dumps({"customer_id": ANNA.vendor_id, "return_url": "https://example.com/"})
     response = client.post("/api/portal-sessions", payload, content_type="application/json", **extra)
@@ -59,7 +59,7 @@ def test_a_bad_key_is_refused(client, cast, key, header):
     assert not SignInLink.objects.exists()
 
 
-def test_a_revoked_key_is_refused(client, cast, key):
+def test_a_revoked_key_is_refused(client, vendor, key):
     PortalKey.objects.update(revoked_at=timezone.now())
     assert ask(client, key).status_code == 401
 
@@ -77,33 +77,33 @@ def test_a_revoked_key_is_refused(client, cast, key):
         None,
     ],
 )
-def test_a_foreign_return_url_is_refused(client, cast, key, return_url):
+def test_a_foreign_return_url_is_refused(client, vendor, key, return_url):
     response = ask(client, key, return_url=return_url)
     assert response.status_code == 400
     assert "return_url" in response.json()["error"]
 
 
 @pytest.mark.parametrize("customer_id", [None, "abc", -1, 0, True, 1.5, "\u00b2"])
-def test_a_malformed_customer_id_is_refused(client, cast, key, customer_id):
+def test_a_malformed_customer_id_is_refused(client, vendor, key, customer_id):
     assert ask(client, key, customer_id=customer_id).status_code == 400
 
 
-def test_a_customer_unknown_to_the_vendor_gets_no_link(client, cast, key):
+def test_a_customer_unknown_to_the_vendor_gets_no_link(client, vendor, key):
     assert ask(client, key, customer_id=CARLA.vendor_id).status_code == 404
 
 
-def test_the_body_must_be_json(client, cast, key):
+def test_the_body_must_be_json(client, vendor, key):
     response = client.post(
         "/api/portal-sessions", "customer_id=1", content_type="text/plain", HTTP_AUTHORIZATION=f"Bearer {key}"
     )
     assert response.status_code == 400
 
 
-def test_only_post_is_allowed(client, cast, key):
+def test_only_post_is_allowed(client, vendor, key):
     assert client.get("/api/portal-sessions", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 405
 
 
-def test_a_portal_link_works_once(client, cast, key):
+def test_a_portal_link_works_once(client, vendor, key):
     url = path_of(ask(client, key).json()["url"])
     assert client.__class__().get(url).status_code == 302
     again = client.__class__()
@@ -113,7 +113,7 @@ def test_a_portal_link_works_once(client, cast, key):
     assert CUSTOMER_SESSION_KEY not in again.session
 
 
-def test_an_expired_portal_link_explains_itself(client, cast, key):
+def test_an_expired_portal_link_explains_itself(client, vendor, key):
     url = path_of(ask(client, key).json()["url"])
     SignInLink.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     response = client.get(url)
@@ -122,7 +122,7 @@ def test_an_expired_portal_link_explains_itself(client, cast, key):
     assert CUSTOMER_SESSION_KEY not in client.session
 
 
-def test_a_portal_token_is_no_email_token(client, cast, key):
+def test_a_portal_token_is_no_email_token(client, vendor, key):
     url = path_of(ask(client, key).json()["url"])
     token = url.rstrip("/").rsplit("/", 1)[1]
     assert client.post(f"/sign-in/{token}/").status_code == 404

@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from selfservice import middleware
+from tests.cast import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -27,8 +28,8 @@ def _expiry(client):
     return Session.objects.get(session_key=client.session.session_key).expire_date
 
 
-def test_a_request_soon_after_the_last_renewal_writes_no_session(client, anna, signed_in, clock):
-    signed_in(client, anna)
+def test_a_request_soon_after_the_last_renewal_writes_no_session(client, anna, clock):
+    sign_in(client, anna)
     client.get("/")  # the first request after sign-in renews the expiry
     expiry = _expiry(client)
     clock[0] += 30
@@ -38,8 +39,8 @@ def test_a_request_soon_after_the_last_renewal_writes_no_session(client, anna, s
     assert _expiry(client) == expiry
 
 
-def test_the_expiry_is_renewed_once_the_refresh_interval_has_passed(client, anna, signed_in, clock, settings):
-    signed_in(client, anna)
+def test_the_expiry_is_renewed_once_the_refresh_interval_has_passed(client, anna, clock, settings):
+    sign_in(client, anna)
     client.get("/")
     expiry = _expiry(client)
     clock[0] += settings.SESSION_REFRESH_SECONDS

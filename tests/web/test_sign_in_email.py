@@ -32,7 +32,7 @@ def test_sign_in_page_has_a_labelled_email_field(client):
     assert html.count("<h1") == 1
 
 
-def test_known_address_gets_a_link_that_signs_in(client, cast, settings):
+def test_known_address_gets_a_link_that_signs_in(client, vendor, settings):
     settings.SITE_URL = "https://billing.example.com"
     response = ask_link(client, ANNA.email)
     assert response.status_code == 200
@@ -56,7 +56,7 @@ def test_known_address_gets_a_link_that_signs_in(client, cast, settings):
     assert client.session[CUSTOMER_SESSION_KEY] == customer.pk
 
 
-def test_unknown_address_gets_the_same_answer_and_no_mail(client, cast):
+def test_unknown_address_gets_the_same_answer_and_no_mail(client, vendor):
     known = ask_link(client, ANNA.email)
     unknown = ask_link(client, CARLA.email)
     assert known.status_code == unknown.status_code == 200
@@ -67,7 +67,7 @@ def test_unknown_address_gets_the_same_answer_and_no_mail(client, cast):
     assert not SignInLink.objects.filter(email=CARLA.email).exists()
 
 
-def test_invalid_address_is_explained_next_to_the_field(client, cast):
+def test_invalid_address_is_explained_next_to_the_field(client, vendor):
     response = ask_link(client, "not-an-address")
     html = response.content.decode()
     assert response.status_code == 200
@@ -76,7 +76,7 @@ def test_invalid_address_is_explained_next_to_the_field(client, cast):
     assert not mail.outbox
 
 
-def test_a_used_link_explains_itself_and_offers_a_new_one(client, cast):
+def test_a_used_link_explains_itself_and_offers_a_new_one(client, vendor):
     ask_link(client, BEN.email)
     token = token_from_mail(mail.outbox[0])
     assert client.post(f"/sign-in/{token}/").status_code == 302
@@ -91,7 +91,7 @@ def test_a_used_link_explains_itself_and_offers_a_new_one(client, cast):
     assert other.get(f"/sign-in/{token}/").status_code == 410
 
 
-def test_an_expired_link_explains_itself(client, cast):
+def test_an_expired_link_explains_itself(client, vendor):
     ask_link(client, BEN.email)
     token = token_from_mail(mail.outbox[0])
     SignInLink.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
@@ -102,7 +102,7 @@ def test_an_expired_link_explains_itself(client, cast):
     assert CUSTOMER_SESSION_KEY not in client.session
 
 
-def test_links_expire_after_the_configured_minutes(client, cast, settings):
+def test_links_expire_after_the_configured_minutes(client, vendor, settings):
     settings.SIGN_IN_LINK_MINUTES = 15
     before = timezone.now()
     ask_link(client, BEN.email)
@@ -112,13 +112,13 @@ def test_links_expire_after_the_configured_minutes(client, cast, settings):
     assert link.is_expired(now=link.expires_at)
 
 
-def test_an_unknown_token_is_not_found(client, cast):
+def test_an_unknown_token_is_not_found(client, vendor):
     response = client.post("/sign-in/made-up-token/")
     assert response.status_code == 404
     assert "not valid" in response.content.decode()
 
 
-def test_only_a_hash_of_the_token_is_stored(client, cast):
+def test_only_a_hash_of_the_token_is_stored(client, vendor):
     ask_link(client, BEN.email)
     token = token_from_mail(mail.outbox[0])
     link = SignInLink.objects.get()
@@ -126,7 +126,7 @@ def test_only_a_hash_of_the_token_is_stored(client, cast):
     assert len(link.token_hash) == 64
 
 
-def test_a_link_is_single_use_even_when_consumed_twice(cast):
+def test_a_link_is_single_use_even_when_consumed_twice(vendor):
     _link, raw = SignInLink.issue(kind=SignInLink.Kind.EMAIL, vendor_customer_id=BEN.vendor_id, minutes=15)
     first = SignInLink.consume(raw, kind=SignInLink.Kind.EMAIL)
     second = SignInLink.consume(raw, kind=SignInLink.Kind.EMAIL)
@@ -135,13 +135,13 @@ def test_a_link_is_single_use_even_when_consumed_twice(cast):
     assert SignInLink.consume(raw, kind=SignInLink.Kind.PORTAL)[1] == "unknown", "an e-mail token is no portal token"
 
 
-def test_at_most_three_mails_per_address_per_link_lifetime(client, cast):
+def test_at_most_three_mails_per_address_per_link_lifetime(client, vendor):
     for _ in range(5):
         assert ask_link(client, "Ben.Carter@Example.com").status_code == 200
     assert len(mail.outbox) == 3
 
 
-def test_signing_in_rotates_the_session_id(client, cast):
+def test_signing_in_rotates_the_session_id(client, vendor):
     client.get("/sign-in/")
     session = client.session
     session["anything"] = 1
@@ -154,13 +154,13 @@ def test_signing_in_rotates_the_session_id(client, cast):
     assert client.cookies["sessionid"].value != before
 
 
-def test_next_page_is_kept_through_the_link(client, cast):
+def test_next_page_is_kept_through_the_link(client, vendor):
     ask_link(client, ANNA.email, next="/subscriptions/68574751/")
     token = token_from_mail(mail.outbox[0])
     assert client.post(f"/sign-in/{token}/")["Location"] == "/subscriptions/68574751/"
 
 
-def test_next_page_elsewhere_is_ignored(client, cast):
+def test_next_page_elsewhere_is_ignored(client, vendor):
     ask_link(client, ANNA.email, next="https://evil.example.net/")
     token = token_from_mail(mail.outbox[0])
     assert client.post(f"/sign-in/{token}/")["Location"] == "/"

@@ -3,7 +3,7 @@
 import pytest
 from django.core import mail
 
-from tests.cast import ANNA
+from tests.cast import ANNA, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -18,38 +18,38 @@ def assert_friendly(response, retry_url):
 
 
 @pytest.mark.parametrize("mode", ["error", "malformed"])
-def test_subscription_page_when_the_vendor_fails(client, anna, signed_in, cast, mode):
-    signed_in(client, anna)
-    cast.fault("getsubscription", mode=mode, count=10)
+def test_subscription_page_when_the_vendor_fails(client, anna, vendor, mode):
+    sign_in(client, anna)
+    vendor.fault("getsubscription", mode=mode, count=10)
     response = client.get("/subscriptions/68574751/?tab=1")
     assert_friendly(response, "/subscriptions/68574751/?tab=1")
     assert "<html" in response.content.decode()
 
 
-def test_a_passing_fault_is_retried_by_the_client(client, anna, signed_in, cast, vendor_pauses):
-    signed_in(client, anna)
-    cast.fault("getsubscription", count=1)
+def test_a_passing_fault_is_retried_by_the_client(client, anna, vendor, vendor_pauses):
+    sign_in(client, anna)
+    vendor.fault("getsubscription", count=1)
     assert client.get("/subscriptions/68574751/").status_code == 200
     assert len(vendor_pauses) == 1
 
 
-def test_list_page_when_the_vendor_fails(client, anna, signed_in, cast):
-    signed_in(client, anna)
-    cast.fault("getsubscriptionsforcustomer", count=10, status=503)
+def test_list_page_when_the_vendor_fails(client, anna, vendor):
+    sign_in(client, anna)
+    vendor.fault("getsubscriptionsforcustomer", count=10, status=503)
     assert_friendly(client.get("/"), "/")
 
 
-def test_rate_limited_by_the_vendor(client, anna, signed_in, cast):
-    signed_in(client, anna)
-    cast.fault("getsubscription", count=10, status=429)
+def test_rate_limited_by_the_vendor(client, anna, vendor):
+    sign_in(client, anna)
+    vendor.fault("getsubscription", count=10, status=429)
     response = client.get("/subscriptions/68574751/")
     assert response.status_code == 503
     assert "Traceback" not in response.content.decode()
 
 
-def test_htmx_requests_get_the_fragment(client, anna, signed_in, cast):
-    signed_in(client, anna)
-    cast.fault("getsubscription", count=10)
+def test_htmx_requests_get_the_fragment(client, anna, vendor):
+    sign_in(client, anna)
+    vendor.fault("getsubscription", count=10)
     response = client.get(
         "/subscriptions/68574751/", HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL="http://testserver/somewhere/"
     )
@@ -60,20 +60,20 @@ def test_htmx_requests_get_the_fragment(client, anna, signed_in, cast):
     assert 'href="/somewhere/"' in html
 
 
-def test_sign_in_when_the_vendor_fails(client, cast):
-    cast.fault("getsubscriptionsforcustomer", count=10)
+def test_sign_in_when_the_vendor_fails(client, vendor):
+    vendor.fault("getsubscriptionsforcustomer", count=10)
     response = client.post("/sign-in/", {"email": ANNA.email})
     assert_friendly(response, "/sign-in/")
     assert not mail.outbox
 
 
-def test_portal_api_when_the_vendor_fails(client, cast):
+def test_portal_api_when_the_vendor_fails(client, vendor):
     import json
 
     from subscriptions.models import PortalKey
 
     _key, raw = PortalKey.issue("Cloudify")
-    cast.fault("getsubscriptionsforcustomer", count=10)
+    vendor.fault("getsubscriptionsforcustomer", count=10)
     response = client.post(
         "/api/portal-sessions",
         json.dumps({"customer_id": ANNA.vendor_id, "return_url": "https://example.com/"}),
