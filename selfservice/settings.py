@@ -9,6 +9,7 @@ Any value may also be read from a file named by `<NAME>_FILE` (for secrets).
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -171,6 +172,10 @@ if SANDBOX_ENABLED:
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Security headers on everything but static files (answered above): README, "Security headers".
+    "csp.middleware.CSPMiddleware",
+    "selfservice.middleware.PermissionsPolicyMiddleware",
+    "selfservice.middleware.NoStoreMiddleware",
     # Pages only (static files are answered above, precompressed); Django's gzip adds random bytes against BREACH.
     "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -253,9 +258,43 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-if not DEBUG:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 3600)
+
+# Scripts, styles and images from our own static files only: no inline code, no eval, no framing, forms post only
+# here. htmx is told not to inject its indicator style (base.html) and site.css carries it instead.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+
+# HTTPS only in production: a year of HSTS for this host and its subdomains, plain HTTP redirected, except the
+# container's health check, which calls http://127.0.0.1/healthz from inside.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 60 * 60)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Preloading binds the domain and all its subdomains into browsers for months: the domain's owner opts in, and until
+# then the check that asks for it stays quiet.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# The header by which the TLS-terminating proxy says a request came over HTTPS ("Name: value"; empty: none is trusted).
+_proxy_ssl_header = env.str("SECURE_PROXY_SSL_HEADER", default="" if DEBUG else "X-Forwarded-Proto: https").strip()
+if _proxy_ssl_header:
+    _name, _colon, _value = _proxy_ssl_header.partition(":")
+    if not (_colon and _name.strip() and _value.strip()):
+        raise ImproperlyConfigured(
+            f"SECURE_PROXY_SSL_HEADER must look like 'X-Forwarded-Proto: https', not {_proxy_ssl_header!r}"
+        )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _name.strip().upper().replace("-", "_"), _value.strip())
+else:
+    SECURE_PROXY_SSL_HEADER = None
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

@@ -79,3 +79,94 @@ def test_secret_key_may_come_from_a_file(tmp_path):
         DEBUG="false", SECRET_KEY_FILE=str(key_file), ALLOWED_HOSTS="example.com", SANDBOX_ENABLED="false"
     )
     assert result.returncode == 0, result.stderr
+
+
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": SAFE_KEY,
+    "ALLOWED_HOSTS": "billing.example.com",
+    "SANDBOX_ENABLED": "false",
+    "CLEVERBRIDGE_NOTIFICATION_SECRET": NOTIFICATION_SECRET,
+}
+PRINT_HTTPS = (
+    "import django; django.setup(); from django.conf import settings as s; "
+    "print(s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SECURE_HSTS_PRELOAD, s.SECURE_SSL_REDIRECT, "
+    "s.SECURE_REDIRECT_EXEMPT, s.SECURE_PROXY_SSL_HEADER, sep='|')"
+)
+
+
+def _run(args: list[str], **overrides: str) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "SECRET_KEY", "SANDBOX_ENABLED"}}
+    env.update(overrides)
+    return subprocess.run(
+        [sys.executable, *args],
+        env={**env, "DJANGO_SETTINGS_MODULE": "selfservice.settings"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_check_deploy_is_clean_with_the_documented_production_settings():
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_serves_https_only_for_a_year_but_the_health_check():
+    result = _run(["-c", PRINT_HTTPS], **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().split("|") == [
+        "31536000",
+        "True",
+        "False",
+        "True",
+        "['^healthz$']",
+        "('HTTP_X_FORWARDED_PROTO', 'https')",
+    ]
+
+
+def test_https_settings_follow_the_environment():
+    result = _run(
+        ["-c", PRINT_HTTPS],
+        **PRODUCTION,
+        SECURE_HSTS_PRELOAD="true",
+        SECURE_SSL_REDIRECT="false",
+        SECURE_PROXY_SSL_HEADER="X-Scheme: https",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().split("|") == [
+        "31536000",
+        "True",
+        "True",
+        "False",
+        "['^healthz$']",
+        "('HTTP_X_SCHEME', 'https')",
+    ]
+    no_proxy = _run(["-c", PRINT_HTTPS], **PRODUCTION, SECURE_PROXY_SSL_HEADER="")
+    assert no_proxy.stdout.strip().endswith("|None"), no_proxy.stderr
+
+
+def test_the_demo_serves_plain_http():
+    result = _run(["-c", PRINT_HTTPS])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().split("|") == ["0", "False", "False", "False", "['^healthz$']", "None"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"SECURE_HSTS_PRELOAD": "perhaps"}, "SECURE_HSTS_PRELOAD must be true or false"),
+        ({"SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto"}, "SECURE_PROXY_SSL_HEADER must look like"),
+    ],
+)
+def test_malformed_https_settings_refuse_to_start(overrides, message):
+    result = _run(["-c", PRINT_HTTPS], **PRODUCTION, **overrides)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_check_deploy_still_warns_about_a_weakened_setting():
+    """The clean check above is not a muted one."""
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **PRODUCTION, SECURE_HSTS_SECONDS="0")
+    assert "security.W004" in result.stdout + result.stderr
