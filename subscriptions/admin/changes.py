@@ -147,7 +147,7 @@ def _actor(entry: LedgerEntry) -> str:
 
 def _pre(value) -> str:
     text = pretty_json(value)
-    return format_html('<pre style="white-space: pre-wrap; max-width: 60em">{}</pre>', text) if text else "-"
+    return format_html("<pre>{}</pre>", text) if text else "-"
 
 
 def charged_now(quote: Quote) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.changes.conftest import MONTHLY
+from tests.cast import MONTHLY
 from tests.e2e.conftest import session_cookie
 from tests.e2e.journeys import ask_price, confirm, open_subscription, outcome
 

@@ -20,7 +20,7 @@ from django.urls import reverse
 
 from selfservice.middleware import NoStoreMiddleware
 from subscriptions.models import Quote, SignInLink
-from tests.cast import ANNA
+from tests.cast import ANNA, sign_in
 from tests.changes.flows import HTMX, commit, preview
 
 pytestmark = pytest.mark.django_db
@@ -73,10 +73,10 @@ SIGNED_OUT: dict[str, Callable[[Client], HttpResponse]] = {
 
 
 @pytest.fixture(params=[*SIGNED_IN, *SIGNED_OUT])
-def customer_page(request, client, anna, signed_in) -> HttpResponse:
+def customer_page(request, client, anna) -> HttpResponse:
     """Each customer page and fragment, as its visitor gets it."""
     if request.param in SIGNED_IN:
-        signed_in(client, anna)
+        sign_in(client, anna)
         response = SIGNED_IN[request.param](client)
     else:
         response = SIGNED_OUT[request.param](client)
