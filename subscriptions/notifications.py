@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django_tasks import task
@@ -52,8 +52,6 @@ MAX_HEADER_VALUE = 1000
 MAX_RETRY_SECONDS = 3600
 PROCESSABLE = (NotificationStatus.PENDING, NotificationStatus.ERROR)
 REPROCESSABLE = (NotificationStatus.UNMATCHED, NotificationStatus.ERROR)
-TRANSIENT = (OperationalError, InterfaceError, CleverbridgeError)
-"""Failures that may pass by themselves: the database busy or gone, the vendor unreachable."""
 BIG_MAX = 2**63 - 1
 """The largest BigIntegerField value (purchase, subscription and product ids)."""
 SMALL_MAX = 2**31 - 1
@@ -619,7 +617,7 @@ def process_notification(notification_id: int) -> str:
     """
     try:
         return notification_process(notification_id=notification_id)
-    except TRANSIENT as exc:
+    except tasks.TRANSIENT as exc:
         logger.warning("processing notification %s failed for now; retrying", notification_id, exc_info=True)
         notification = InboundNotification.objects.filter(pk=notification_id).first()
         if notification is None:

@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
 from django.db.models import F
 from django.utils import timezone
 from django_tasks import task
@@ -36,9 +35,6 @@ __all__ = [
     "reconcile_quote",
     "reconcile_schedule",
 ]
-
-TRANSIENT = (OperationalError, InterfaceError, CleverbridgeError)
-"""Failures that may pass by themselves: the database busy or gone, the vendor unreachable."""
 
 
 @dataclass
@@ -290,7 +286,7 @@ def reconcile_change(quote_id: int) -> str:
     """
     try:
         return reconcile_quote(quote_id=quote_id)
-    except TRANSIENT:
+    except tasks.TRANSIENT:
         logger.warning("reconciling change %s failed for now; retrying", quote_id, exc_info=True)
         return reconcile_retry(quote_id=quote_id)
 

@@ -12,12 +12,18 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from django.db import InterfaceError, OperationalError
 from django_tasks import default_task_backend
 from django_tasks.base import Task
 
+from subscriptions.cleverbridge import CleverbridgeError
+
 logger = logging.getLogger(__name__)
 
-__all__ = ["enqueue"]
+__all__ = ["TRANSIENT", "enqueue"]
+
+TRANSIENT = (OperationalError, InterfaceError, CleverbridgeError)
+"""Failures that may pass by themselves (the database busy or gone, the vendor unreachable): a task plans a retry."""
 
 
 def enqueue(job: Task, *args: int, run_after: datetime | None = None) -> None:
