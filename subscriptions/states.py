@@ -88,6 +88,8 @@ class IllegalMove(Exception):
 
 def _assign(locked: Quote | InboundNotification, fields: Fields | None) -> list[str]:
     values = fields(locked) if callable(fields) else (fields or {})
+    if {"state", "status"} & set(values):
+        raise IllegalMove("the state is set by the move, never as one of its fields")
     for name, value in values.items():
         setattr(locked, name, value)
     return list(values)
@@ -165,10 +167,7 @@ def quote_mark(
         locked = Quote.objects.select_for_update().get(pk=pk)
         if locked.state not in frozenset(expect) or (check is not None and not check(locked)):
             return None
-        names = _assign(locked, fields)
-        if "state" in names:
-            raise IllegalMove("a quote's state changes through quote_move only")
-        locked.save(update_fields=names)
+        locked.save(update_fields=_assign(locked, fields))
         ledger.record(
             action=action, quote=locked, customer=customer, ip=ip, data={**ledger.quote_data(locked), **(data or {})}
         )
