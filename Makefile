@@ -19,7 +19,7 @@ venv: $(STAMP)
 demo: venv
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demo_setup
-	@$(BIN)/python manage.py db_worker --interval 0.5 --no-startup-delay & worker=$$!; \
+	@$(BIN)/python manage.py work --interval 0.5 --no-startup-delay --sweep-every 10 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 

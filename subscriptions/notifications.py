@@ -20,8 +20,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django_tasks import task
 
-from subscriptions import ledger
+from subscriptions import states, tasks
+from subscriptions.applied import Applied, change_applied
 from subscriptions.cleverbridge import CleverbridgeError, Rejected, Subscription, get_client
 from subscriptions.models import ChangeKind, InboundNotification, NotificationStatus, Quote, QuoteState
 
@@ -33,10 +35,14 @@ __all__ = [
     "PaidItem",
     "PaidOrder",
     "Receipt",
+    "notification_enqueue",
     "notification_process",
     "notification_receive",
+    "notification_reprocess",
+    "notifications_due",
     "notifications_kick",
     "parse_paid_order",
+    "process_notification",
 ]
 
 PAID_ORDER = "PaidOrderNotification"
@@ -45,6 +51,7 @@ DROPPED_HEADERS = {"authorization", "proxy-authorization", "cookie"}
 MAX_HEADER_VALUE = 1000
 MAX_RETRY_SECONDS = 3600
 PROCESSABLE = (NotificationStatus.PENDING, NotificationStatus.ERROR)
+REPROCESSABLE = (NotificationStatus.UNMATCHED, NotificationStatus.ERROR)
 BIG_MAX = 2**63 - 1
 """The largest BigIntegerField value (purchase, subscription and product ids)."""
 SMALL_MAX = 2**31 - 1
@@ -243,12 +250,12 @@ def sanitized_headers(meta: dict[str, Any]) -> dict[str, str]:
     return headers
 
 
-def _mark(notification: InboundNotification, status: str, note: str = "", **fields: Any) -> None:
-    notification.status = status
-    notification.note = note
-    for name, value in fields.items():
-        setattr(notification, name, value)
-    notification.save(update_fields=["status", "note", *fields])
+def _received_as(notification: InboundNotification, status: str, note: str = "", **fields: Any) -> InboundNotification:
+    """A delivery just stored (still `received`) takes what parsing found."""
+    moved = states.notification_move(
+        notification=notification, to=status, note=note, expect=[NotificationStatus.RECEIVED], fields=fields
+    )
+    return moved or InboundNotification.objects.get(pk=notification.pk)
 
 
 def notification_receive(
@@ -263,22 +270,20 @@ def notification_receive(
             body_bytes=len(body),
         )
     if too_large:
-        _mark(notification, NotificationStatus.MALFORMED, f"body larger than {settings.NOTIFICATION_MAX_BYTES} bytes")
-        return Receipt(413, notification)
+        note = f"body larger than {settings.NOTIFICATION_MAX_BYTES} bytes"
+        return Receipt(413, _received_as(notification, NotificationStatus.MALFORMED, note))
     try:
         data = _load(notification.body)
         kind = _type_of(data)
     except Malformed as exc:
-        _mark(notification, NotificationStatus.MALFORMED, str(exc))
-        return Receipt(400, notification)
+        return Receipt(400, _received_as(notification, NotificationStatus.MALFORMED, str(exc)))
     if kind != PAID_ORDER:
-        _mark(notification, NotificationStatus.IGNORED, f"type {kind!r} is not handled", notification_type=kind)
-        return Receipt(200, notification)
+        note = f"type {kind!r} is not handled"
+        return Receipt(200, _received_as(notification, NotificationStatus.IGNORED, note, notification_type=kind))
     try:
         order = parse_paid_order(data)
     except Malformed as exc:
-        _mark(notification, NotificationStatus.MALFORMED, str(exc), notification_type=kind)
-        return Receipt(400, notification)
+        return Receipt(400, _received_as(notification, NotificationStatus.MALFORMED, str(exc), notification_type=kind))
 
     fields = {
         "notification_type": kind,
@@ -293,14 +298,11 @@ def notification_receive(
     else:
         status, note = NotificationStatus.PENDING, ""
     try:
-        with transaction.atomic():
-            _mark(notification, status, note, **fields)
+        notification = _received_as(notification, status, note, **fields)
     except IntegrityError:
         return Receipt(200, _duplicate(notification, order, kind))
-    if status == NotificationStatus.PENDING:
-        from subscriptions import tasks
-
-        tasks.enqueue_notification(notification.pk)
+    if notification.status == NotificationStatus.PENDING:
+        notification_enqueue(notification.pk)
     return Receipt(200, notification)
 
 
@@ -311,7 +313,7 @@ def _duplicate(notification: InboundNotification, order: PaidOrder, kind: str) -
     )
     now = timezone.now()
     with transaction.atomic():
-        _mark(
+        notification = _received_as(
             notification,
             NotificationStatus.DUPLICATE,
             f"replay of notification {original.pk}",
@@ -373,8 +375,6 @@ def _candidates(order: PaidOrder, item: PaidItem, received_at: datetime) -> list
 
 def _confirm(quote: Quote, item: PaidItem, subscription: Subscription) -> bool:
     """Does the vendor's subscription show this change on the notification's item?"""
-    from subscriptions.reconcile import Applied, change_applied
-
     if subscription.customer_id != quote.customer.vendor_id:
         return False
     applied, running_no = change_applied(quote, subscription)
@@ -395,7 +395,8 @@ def _confirm(quote: Quote, item: PaidItem, subscription: Subscription) -> bool:
 def notification_process(*, notification_id: int, now: datetime | None = None) -> str:
     """Match one stored notification to its change, confirm with the vendor and record the payment.
 
-    Returns the notification's status afterwards. Safe to run twice: only pending (or failed) rows are worked.
+    Returns the notification's status afterwards. Safe to run twice, even at once: only pending (or failed)
+    rows are worked, and every status is written on the locked row after checking it is still one of those.
     """
     now = now or timezone.now()
     notification = InboundNotification.objects.filter(pk=notification_id).first()
@@ -404,8 +405,7 @@ def notification_process(*, notification_id: int, now: datetime | None = None) -
     try:
         order = parse_paid_order(_load(notification.body))
     except Malformed as exc:  # it parsed on receipt; only a changed parser could get here
-        _mark(notification, NotificationStatus.MALFORMED, str(exc))
-        return notification.status
+        return _settle(notification, NotificationStatus.MALFORMED, str(exc))
 
     waiting = False
     matches: list[tuple[Quote, PaidItem]] = []
@@ -420,14 +420,15 @@ def notification_process(*, notification_id: int, now: datetime | None = None) -
     if not matches:
         if waiting:
             return _retry_later(notification, "a change to this subscription is still being sent", now)
-        _mark(
+        status = _settle(
             notification,
             NotificationStatus.UNMATCHED,
             "no committed or unconfirmed change matches this purchase (subscription, item, amount, time)",
-            processed_at=now,
+            fields={"processed_at": now},
         )
-        logger.warning("notification %s (purchase %s) matches no change", notification.pk, order.purchase_id)
-        return notification.status
+        if status == NotificationStatus.UNMATCHED:
+            logger.warning("notification %s (purchase %s) matches no change", notification.pk, order.purchase_id)
+        return status
 
     subscriptions: dict[int, Subscription | None] = {}
     problems = []
@@ -445,64 +446,75 @@ def notification_process(*, notification_id: int, now: datetime | None = None) -
         if subscription is None or not _confirm(quote, item, subscription):
             problems.append(f"quote {quote.public_id}: the vendor does not show the change on item {item.running_no}")
             continue
-        recorded = _record_paid(notification, order, item, quote.pk, now)
-        if recorded:
-            return notification.status
+        status = _record_paid(notification, order, item, quote.pk, now)
+        if status is not None:
+            return status
     return _retry_later(notification, "; ".join(problems) or "not confirmed", now)
+
+
+def _settle(notification: InboundNotification, status: str, note: str, *, fields: states.Fields | None = None) -> str:
+    """Move a notification being worked; its status afterwards, also when another worker settled it first."""
+    moved = states.notification_move(notification=notification, to=status, note=note, expect=PROCESSABLE, fields=fields)
+    if moved is None:
+        return InboundNotification.objects.values_list("status", flat=True).get(pk=notification.pk)
+    return moved.status
+
+
+def _unpaid(quote: Quote) -> bool:
+    return quote.purchase_id is None
 
 
 def _record_paid(
     notification: InboundNotification, order: PaidOrder, item: PaidItem, quote_pk: int, now: datetime
-) -> bool:
-    """Lock, check, write: the change becomes paid with its ledger entries, the notification processed."""
+) -> str | None:
+    """Lock, check, write: the change becomes paid with its ledger entries, the notification processed.
+
+    Returns the notification's status once it is settled (here or by another worker), None when this change
+    cannot take the payment (it moved on meanwhile).
+    """
     with transaction.atomic():
-        quote = Quote.objects.select_for_update().get(pk=quote_pk)
         locked = InboundNotification.objects.select_for_update().get(pk=notification.pk)
         if locked.status not in PROCESSABLE:
-            notification.refresh_from_db()
-            return True
-        if quote.state not in (QuoteState.COMMITTED, QuoteState.OUTCOME_UNKNOWN) or quote.purchase_id is not None:
-            return False
+            return locked.status
         facts = notification_data(locked, order, item)
-        if quote.state == QuoteState.OUTCOME_UNKNOWN:
-            quote.state = QuoteState.COMMITTED
-            quote.vendor_message = ""
-            ledger.record(
-                action="change.confirmed_applied",
-                quote=quote,
-                data={**ledger.quote_data(quote), "reason": "paid_notification", "notification": facts},
-            )
-        quote.state = QuoteState.PAID
-        quote.state_changed_at = now
-        quote.paid_at = now
-        quote.purchase_id = order.purchase_id
-        quote.interval_number = item.interval_number
-        quote.paid_next_billing_date = item.next_billing_date
-        quote.result_running_no = item.running_no
-        quote.next_reconcile_at = None
-        quote.save(
-            update_fields=[
-                "state",
-                "state_changed_at",
-                "vendor_message",
-                "paid_at",
-                "purchase_id",
-                "interval_number",
-                "paid_next_billing_date",
-                "result_running_no",
-                "next_reconcile_at",
-            ]
+        states.quote_move(
+            quote=quote_pk,
+            to=QuoteState.COMMITTED,
+            expect=[QuoteState.OUTCOME_UNKNOWN],
+            check=_unpaid,
+            action="change.confirmed_applied",
+            data={"reason": "paid_notification", "notification": facts},
+            fields={"vendor_message": ""},
+            now=now,
         )
-        ledger.record(action="change.paid", quote=quote, data={**ledger.quote_data(quote), "notification": facts})
-        locked.status = NotificationStatus.PROCESSED
-        locked.note = f"change {quote.public_id} paid"
-        locked.quote = quote
-        locked.processed_at = now
-        locked.attempts += 1
-        locked.save(update_fields=["status", "note", "quote", "processed_at", "attempts"])
-    notification.refresh_from_db()
+        quote = states.quote_move(
+            quote=quote_pk,
+            to=QuoteState.PAID,
+            expect=[QuoteState.COMMITTED],
+            check=_unpaid,
+            action="change.paid",
+            data={"notification": facts},
+            fields={
+                "paid_at": now,
+                "purchase_id": order.purchase_id,
+                "interval_number": item.interval_number,
+                "paid_next_billing_date": item.next_billing_date,
+                "result_running_no": item.running_no,
+                "next_reconcile_at": None,
+            },
+            now=now,
+        )
+        if quote is None:
+            return None
+        states.notification_move(
+            notification=locked,
+            to=NotificationStatus.PROCESSED,
+            note=f"change {quote.public_id} paid",
+            expect=PROCESSABLE,
+            fields=lambda row: {"quote": quote, "processed_at": now, "attempts": row.attempts + 1},
+        )
     logger.info("change %s paid by purchase %s", quote.public_id, order.purchase_id)
-    return True
+    return NotificationStatus.PROCESSED
 
 
 def notification_data(notification: InboundNotification, order: PaidOrder, item: PaidItem) -> dict[str, Any]:
@@ -526,39 +538,64 @@ def notification_data(notification: InboundNotification, order: PaidOrder, item:
     }
 
 
-def _retry_later(notification: InboundNotification, reason: str, now: datetime) -> str:
-    """Keep it pending and try again with a growing pause; past the give-up time it is kept for support."""
-    attempts = notification.attempts + 1
+def _retry_later(
+    notification: InboundNotification, reason: str, now: datetime, *, status: str = NotificationStatus.PENDING
+) -> str:
+    """Try again with a growing pause (`status` error when the processing itself failed); past the give-up
+    time it is kept for support."""
     give_up_at = notification.received_at + timedelta(hours=settings.NOTIFICATION_PENDING_GIVE_UP_HOURS)
     if now >= give_up_at:
-        _mark(notification, NotificationStatus.UNMATCHED, f"gave up: {reason}", attempts=attempts, processed_at=now)
-        logger.warning("notification %s kept for support: %s", notification.pk, reason)
-        return notification.status
-    pause = min(settings.NOTIFICATION_RETRY_SECONDS * 2 ** (attempts - 1), MAX_RETRY_SECONDS)
-    next_at = now + timedelta(seconds=pause)
-    _mark(notification, NotificationStatus.PENDING, reason, attempts=attempts, next_attempt_at=next_at)
-    from subscriptions import tasks
+        settled = _settle(
+            notification,
+            NotificationStatus.UNMATCHED,
+            f"gave up: {reason}",
+            fields=lambda row: {"attempts": row.attempts + 1, "processed_at": now},
+        )
+        if settled == NotificationStatus.UNMATCHED:
+            logger.warning("notification %s kept for support: %s", notification.pk, reason)
+        return settled
 
-    tasks.enqueue_notification(notification.pk, run_after=next_at)
-    return notification.status
+    def next_try(row: InboundNotification) -> dict[str, Any]:
+        attempts = row.attempts + 1
+        pause = min(settings.NOTIFICATION_RETRY_SECONDS * 2 ** (attempts - 1), MAX_RETRY_SECONDS)
+        return {"attempts": attempts, "next_attempt_at": now + timedelta(seconds=pause)}
+
+    moved = states.notification_move(
+        notification=notification, to=status, note=reason, expect=PROCESSABLE, fields=next_try
+    )
+    if moved is None:
+        return InboundNotification.objects.values_list("status", flat=True).get(pk=notification.pk)
+    notification_enqueue(moved.pk, run_after=moved.next_attempt_at)
+    return moved.status
+
+
+def notification_reprocess(*, notification_id: int, asked_by: str) -> bool:
+    """Support asks for another try of a notification that failed or matched nothing; False when it is neither."""
+    moved = states.notification_move(
+        notification=notification_id,
+        to=NotificationStatus.PENDING,
+        note=f"re-processing asked by {asked_by}",
+        expect=REPROCESSABLE,
+    )
+    if moved is not None:
+        notification_enqueue(moved.pk)
+    return moved is not None
 
 
 def notifications_kick(*, subscription_id: int) -> int:
     """A change to this subscription just left `committing`: work its waiting notifications now."""
-    from subscriptions import tasks
-
     waiting = list(
         InboundNotification.objects.filter(subscription_id=subscription_id, status__in=PROCESSABLE).values_list(
             "pk", flat=True
         )
     )
     for pk in waiting:
-        tasks.enqueue_notification(pk)
+        notification_enqueue(pk)
     return len(waiting)
 
 
 def notifications_due(*, now: datetime | None = None) -> list[int]:
-    """Pending or failed notifications whose next try is due (for the periodic command)."""
+    """Pending or failed notifications whose next try is due (for the worker's sweep)."""
     now = now or timezone.now()
     return list(
         InboundNotification.objects.filter(status__in=PROCESSABLE)
@@ -566,3 +603,27 @@ def notifications_due(*, now: datetime | None = None) -> list[int]:
         .order_by("received_at")
         .values_list("pk", flat=True)
     )
+
+
+# --- Background work --------------------------------------------------------------------------
+
+
+@task()
+def process_notification(notification_id: int) -> str:
+    """Match a stored payment notification to its change, confirm with the vendor, record the payment.
+
+    A failure that may pass (the database busy or gone, the vendor unreachable) plans another try, so a
+    notification is never left pending without one.
+    """
+    try:
+        return notification_process(notification_id=notification_id)
+    except tasks.TRANSIENT as exc:
+        logger.warning("processing notification %s failed for now; retrying", notification_id, exc_info=True)
+        notification = InboundNotification.objects.filter(pk=notification_id).first()
+        if notification is None:
+            return "missing"
+        return _retry_later(notification, f"processing failed: {exc}", timezone.now(), status=NotificationStatus.ERROR)
+
+
+def notification_enqueue(notification_id: int, *, run_after: datetime | None = None) -> None:
+    tasks.enqueue(process_notification, notification_id, run_after=run_after)

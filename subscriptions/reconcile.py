@@ -10,55 +10,31 @@ makes it. Time comes in as `now`, so tests never sleep.
 
 from __future__ import annotations
 
-import enum
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
+from django_tasks import task
 
-from subscriptions import ledger
+from subscriptions import ledger, notifications, states, tasks
+from subscriptions.applied import Applied, change_applied
 from subscriptions.cleverbridge import CleverbridgeError, Subscription, get_client
-from subscriptions.models import ChangeKind, Quote, QuoteState
+from subscriptions.models import InboundNotification, Quote, QuoteState
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Applied", "ReconcileSummary", "change_applied", "reconcile_due", "reconcile_quote", "reconcile_schedule"]
-
-
-class Applied(enum.Enum):
-    YES = "applied"
-    NO = "not_applied"
-    UNCLEAR = "unclear"
-
-
-def change_applied(quote: Quote, subscription: Subscription) -> tuple[Applied, int | None]:
-    """Whether the subscription shows the quote's change, and on which running number.
-
-    Seats: the item holds the agreed total (and product) → yes; it still holds the quantity before → no;
-    anything else (someone changed it meanwhile) → unclear. Add-on: an active item of the product → yes.
-    """
-    if quote.kind == ChangeKind.ADDON:
-        items = [
-            item for item in subscription.current_items if item.product_id == quote.new_product_id and item.is_active
-        ]
-        if not items:
-            return Applied.NO, None
-        if quote.result_running_no is not None:
-            item = next((item for item in items if item.running_no == quote.result_running_no), None)
-            return (Applied.YES, item.running_no) if item else (Applied.UNCLEAR, None)
-        return Applied.YES, max(item.running_no for item in items)
-    item = subscription.item(quote.running_no)
-    if item is None:
-        return Applied.UNCLEAR, None
-    if item.product_id == quote.new_product_id and item.quantity == quote.quantity_after:
-        return Applied.YES, item.running_no
-    if item.product_id == quote.product_id and item.quantity == quote.quantity_before:
-        return Applied.NO, item.running_no
-    return Applied.UNCLEAR, item.running_no
+__all__ = [
+    "ReconcileSummary",
+    "reconcile_change",
+    "reconcile_changes",
+    "reconcile_due",
+    "reconcile_quote",
+    "reconcile_schedule",
+]
 
 
 @dataclass
@@ -98,13 +74,11 @@ def _backoff(attempt: int) -> timedelta:
 
 def reconcile_schedule(quote: Quote, *, now: datetime | None = None) -> datetime:
     """Plan the next read of an outcome-unknown change (and enqueue it when the task backend can defer)."""
-    from subscriptions import tasks
-
     now = now or timezone.now()
     next_at = now + _backoff(quote.reconcile_attempts)
     Quote.objects.filter(pk=quote.pk).update(next_reconcile_at=next_at)
     quote.next_reconcile_at = next_at
-    tasks.enqueue_reconcile(quote.pk, run_after=next_at)
+    tasks.enqueue(reconcile_change, quote.pk, run_after=next_at)
     return next_at
 
 
@@ -123,47 +97,35 @@ def _subscription_facts(subscription: Subscription | None, applied: Applied, run
     }
 
 
-def _write(
-    quote_pk: int, expect: str, *, action: str, data: dict[str, Any], unsent: bool = False, **changes: Any
-) -> Quote | None:
-    """Lock, check the state is still `expect` (and, with `unsent`, that no commit was sent), write the change
-    and its ledger entry; None when it moved on."""
-    with transaction.atomic():
-        quote = Quote.objects.select_for_update().get(pk=quote_pk)
-        if quote.state != expect or (unsent and quote.commit_sent_at is not None):
-            return None
-        for name, value in changes.items():
-            setattr(quote, name, value)
-        quote.save(update_fields=list(changes))
-        ledger.record(action=action, quote=quote, data={**ledger.quote_data(quote), **data})
-        return quote
-
-
 def _stuck_committing(quote: Quote, now: datetime) -> str | None:
     """A process died while committing: without a sent commit nothing happened; with one, the outcome is unknown."""
     if quote.state_changed_at > now - timedelta(seconds=settings.RECONCILE_STUCK_COMMITTING_SECONDS):
         return "waiting"
     if quote.commit_sent_at is None:
-        done = _write(
-            quote.pk,
-            QuoteState.COMMITTING,
+        done = states.quote_move(
+            quote=quote,
+            to=QuoteState.NOT_SENT,
+            expect=[QuoteState.COMMITTING],
+            check=_unsent,
             action="change.not_sent",
             data={"reason": "stuck_before_sending", "message": "no commit was sent; nothing was charged"},
-            unsent=True,
-            state=QuoteState.NOT_SENT,
-            state_changed_at=now,
-            vendor_message="The change was not sent. Nothing was charged.",
+            fields={"vendor_message": "The change was not sent. Nothing was charged."},
+            now=now,
         )
         return "not_sent" if done else "waiting"
-    _write(
-        quote.pk,
-        QuoteState.COMMITTING,
+    states.quote_move(
+        quote=quote,
+        to=QuoteState.OUTCOME_UNKNOWN,
+        expect=[QuoteState.COMMITTING],
         action="change.outcome_unknown",
         data={"reason": "stuck_after_sending"},
-        state=QuoteState.OUTCOME_UNKNOWN,
-        state_changed_at=now,
+        now=now,
     )
     return None
+
+
+def _unsent(quote: Quote) -> bool:
+    return quote.commit_sent_at is None
 
 
 def reconcile_quote(*, quote_id: int, now: datetime | None = None) -> str:
@@ -203,36 +165,38 @@ def reconcile_quote(*, quote_id: int, now: datetime | None = None) -> str:
     }
 
     if applied == Applied.YES:
-        done = _write(
-            quote.pk,
-            QuoteState.OUTCOME_UNKNOWN,
+        done = states.quote_move(
+            quote=quote,
+            to=QuoteState.COMMITTED,
+            expect=[QuoteState.OUTCOME_UNKNOWN],
             action="change.confirmed_applied",
             data={"reason": "subscription_read", **facts},
-            state=QuoteState.COMMITTED,
-            state_changed_at=now,
-            vendor_message="",
-            result_running_no=running_no,
-            reconcile_attempts=attempts,
-            next_reconcile_at=None,
+            fields={
+                "vendor_message": "",
+                "result_running_no": running_no,
+                "reconcile_attempts": attempts,
+                "next_reconcile_at": None,
+            },
+            now=now,
         )
         if done:
-            from subscriptions.notifications import notifications_kick
-
-            notifications_kick(subscription_id=quote.subscription_id)
+            notifications.notifications_kick(subscription_id=quote.subscription_id)
             logger.info("change %s confirmed applied by reading S%s", quote.public_id, quote.subscription_id)
         return "committed" if done else "waiting"
 
     if applied == Applied.NO and now - sent_at >= timedelta(seconds=settings.RECONCILE_GRACE_SECONDS):
-        done = _write(
-            quote.pk,
-            QuoteState.OUTCOME_UNKNOWN,
+        done = states.quote_move(
+            quote=quote,
+            to=QuoteState.FAILED,
+            expect=[QuoteState.OUTCOME_UNKNOWN],
             action="change.failed",
             data={"reason": "not_applied_after_grace", "grace_seconds": settings.RECONCILE_GRACE_SECONDS, **facts},
-            state=QuoteState.FAILED,
-            state_changed_at=now,
-            vendor_message="The billing provider did not apply the change. Nothing was charged.",
-            reconcile_attempts=attempts,
-            next_reconcile_at=None,
+            fields={
+                "vendor_message": "The billing provider did not apply the change. Nothing was charged.",
+                "reconcile_attempts": attempts,
+                "next_reconcile_at": None,
+            },
+            now=now,
         )
         if done:
             logger.info("change %s not applied: failed; the item is free again", quote.public_id)
@@ -241,15 +205,17 @@ def reconcile_quote(*, quote_id: int, now: datetime | None = None) -> str:
     if now - sent_at >= timedelta(hours=settings.RECONCILE_GIVE_UP_HOURS):
         if quote.needs_support:
             return "flagged"
-        done = _write(
-            quote.pk,
-            QuoteState.OUTCOME_UNKNOWN,
+        done = states.quote_mark(
+            quote=quote,
+            expect=[QuoteState.OUTCOME_UNKNOWN],
             action="change.flagged_for_support",
             data={"reason": "unresolved", "give_up_hours": settings.RECONCILE_GIVE_UP_HOURS, **_known(quote), **facts},
-            needs_support=True,
-            support_flagged_at=now,
-            reconcile_attempts=attempts,
-            next_reconcile_at=None,
+            fields={
+                "needs_support": True,
+                "support_flagged_at": now,
+                "reconcile_attempts": attempts,
+                "next_reconcile_at": None,
+            },
         )
         if done:
             logger.warning(
@@ -267,8 +233,6 @@ def reconcile_quote(*, quote_id: int, now: datetime | None = None) -> str:
 
 def _known(quote: Quote) -> dict[str, Any]:
     """Everything we know about an unresolved change, for support: the trail, notifications for the subscription."""
-    from subscriptions.models import InboundNotification
-
     return {
         "commit_sent_at": quote.commit_sent_at.isoformat() if quote.commit_sent_at else None,
         "sent_charge_now_gross": ledger.amount_text(quote.sent_charge_now_gross, quote.currency),
@@ -281,12 +245,10 @@ def _known(quote: Quote) -> dict[str, Any]:
 
 
 def reconcile_due(*, now: datetime | None = None) -> ReconcileSummary:
-    """Every change that is due for a check (for the periodic command or task), plus due notifications.
+    """Every change that is due for a check, plus due notifications: the worker's sweep and the command's.
 
     One row that fails is logged and counted under `errors`; the others are still worked.
     """
-    from subscriptions import notifications
-
     now = now or timezone.now()
     summary = ReconcileSummary()
     stuck_before = now - timedelta(seconds=settings.RECONCILE_STUCK_COMMITTING_SECONDS)
@@ -310,3 +272,42 @@ def reconcile_due(*, now: datetime | None = None) -> ReconcileSummary:
             continue
         summary.notifications += 1
     return summary
+
+
+# --- Background work --------------------------------------------------------------------------
+
+
+@task()
+def reconcile_change(quote_id: int) -> str:
+    """One read-only check of an outcome-unknown change; it plans its own next check.
+
+    A failure that may pass (the database busy or gone, the vendor unreachable) plans the next check too,
+    so a change is never left without one.
+    """
+    try:
+        return reconcile_quote(quote_id=quote_id)
+    except tasks.TRANSIENT:
+        logger.warning("reconciling change %s failed for now; retrying", quote_id, exc_info=True)
+        return reconcile_retry(quote_id=quote_id)
+
+
+def reconcile_retry(*, quote_id: int, now: datetime | None = None) -> str:
+    """The check itself failed: count the attempt and plan the next one, while the outcome is still unknown."""
+    Quote.objects.filter(pk=quote_id, state=QuoteState.OUTCOME_UNKNOWN).update(
+        reconcile_attempts=F("reconcile_attempts") + 1
+    )
+    quote = Quote.objects.filter(pk=quote_id).first()
+    if quote is None:
+        return "missing"
+    if quote.state != QuoteState.OUTCOME_UNKNOWN:
+        return quote.state
+    if quote.needs_support:
+        return "flagged"
+    reconcile_schedule(quote, now=now)
+    return "waiting"
+
+
+@task()
+def reconcile_changes() -> str:
+    """Every change and notification due for a check (the same as `manage.py reconcile_changes`)."""
+    return str(reconcile_due())

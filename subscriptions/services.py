@@ -20,7 +20,7 @@ from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from subscriptions import catalog, ledger
+from subscriptions import catalog, ledger, states
 from subscriptions.cleverbridge import (
     AddItem,
     Change,
@@ -36,6 +36,8 @@ from subscriptions.cleverbridge import (
 )
 from subscriptions.formatting import format_date, format_money
 from subscriptions.models import IN_FLIGHT_STATES, ChangeKind, Consent, Customer, Quote, QuoteState
+from subscriptions.notifications import notifications_kick
+from subscriptions.reconcile import reconcile_schedule
 
 if TYPE_CHECKING:
     from subscriptions.cleverbridge import Subscription
@@ -464,10 +466,21 @@ def quote_commit(
         text = consent_text(quote, language=language)
         try:
             with transaction.atomic():
-                taken = Quote.objects.filter(pk=quote.pk, state=QuoteState.QUOTED).update(
-                    state=QuoteState.COMMITTING, state_changed_at=timezone.now()
+                taken = states.quote_move(
+                    quote=quote,
+                    to=QuoteState.COMMITTING,
+                    expect=[QuoteState.QUOTED],
+                    action="change.consented",
+                    customer=customer,
+                    ip=ip,
+                    data={
+                        "consent_text": text,
+                        "consent_text_version": CONSENT_TEXT_VERSION,
+                        "language": language,
+                        "user_agent": user_agent,
+                    },
                 )
-                if not taken:
+                if taken is None:
                     raise CommitRefused("used", _("This quote has already been used."))
                 Consent.objects.create(
                     quote=quote,
@@ -485,20 +498,7 @@ def quote_commit(
                 "in_flight",
                 _("We are still confirming an earlier change to this item. Please wait until it is resolved."),
             ) from None
-        quote.refresh_from_db()
-        ledger.record(
-            action="change.consented",
-            quote=quote,
-            customer=customer,
-            ip=ip,
-            data={
-                **ledger.quote_data(quote),
-                "consent_text": text,
-                "consent_text_version": CONSENT_TEXT_VERSION,
-                "language": language,
-                "user_agent": user_agent,
-            },
-        )
+        quote = taken
 
     with get_client() as client:
         return _check_and_send(client, quote=quote, customer=customer, ip=ip)
@@ -545,27 +545,22 @@ def _check_and_send(client: CleverbridgeClient, *, quote: Quote, customer: Custo
         )
 
     # 3. Send the commit once. Whatever happens is recorded; nothing is ever re-sent.
-    with transaction.atomic():
-        locked = Quote.objects.select_for_update().get(pk=quote.pk)
-        if locked.state != QuoteState.COMMITTING or locked.commit_sent_at is not None:
-            # The reconciler took this quote for a dead process (not_sent frees the item): never send it now.
-            logger.error("quote %s left committing before its commit was sent (now %s)", locked.public_id, locked.state)
-            return CommitOutcome(locked)
-        locked.commit_sent_at = timezone.now()
-        locked.sent_charge_now_gross = fresh.charge_now.gross
-        locked.save(update_fields=["commit_sent_at", "sent_charge_now_gross"])
-        quote.commit_sent_at = locked.commit_sent_at
-        ledger.record(
-            action="change.commit_sent",
-            quote=locked,
-            customer=customer,
-            ip=ip,
-            data={
-                **ledger.quote_data(locked),
-                "request": change.request_body(preview=False),
-                "fresh_preview": _prices_data(fresh),
-            },
-        )
+    sent = states.quote_mark(
+        quote=quote,
+        expect=[QuoteState.COMMITTING],
+        check=_unsent,
+        action="change.commit_sent",
+        customer=customer,
+        ip=ip,
+        fields={"commit_sent_at": timezone.now(), "sent_charge_now_gross": fresh.charge_now.gross},
+        data={"request": change.request_body(preview=False), "fresh_preview": _prices_data(fresh)},
+    )
+    if sent is None:
+        # The reconciler took this quote for a dead process (not_sent frees the item): never send it now.
+        current = Quote.objects.get(pk=quote.pk)
+        logger.error("quote %s left committing before its commit was sent (now %s)", current.public_id, current.state)
+        return CommitOutcome(current)
+    quote.commit_sent_at = sent.commit_sent_at
     try:
         result = client.commit(change)
     except Rejected as exc:
@@ -607,9 +602,6 @@ def _after_sending(quote: Quote) -> None:
 
     Never lets a queue problem reach the customer: the commit's outcome is already recorded.
     """
-    from subscriptions.notifications import notifications_kick
-    from subscriptions.reconcile import reconcile_schedule
-
     try:
         if quote.state == QuoteState.OUTCOME_UNKNOWN:
             reconcile_schedule(quote)
@@ -662,21 +654,25 @@ def _reconsent(
     """Nothing is sent: the old quote is superseded by a new one that needs fresh consent."""
     with transaction.atomic():
         locked = Quote.objects.select_for_update().get(pk=quote.pk)
+        if locked.state != QuoteState.COMMITTING:
+            # The reconciler took this quote for a dead process meanwhile; its state stands.
+            logger.error("quote %s left committing before its re-consent (now %s)", locked.public_id, locked.state)
+            return CommitOutcome(locked)
         new_quote = _store_quote(
             customer=customer, subscription=subscription, plan=plan, change=change, vendor_quote=fresh
         )
-        locked.state = QuoteState.SUPERSEDED
-        locked.state_changed_at = timezone.now()
-        locked.superseded_by = new_quote
-        locked.vendor_message = _("The price or terms changed since you agreed. Please review the new quote.")
-        locked.save(update_fields=["state", "state_changed_at", "superseded_by", "vendor_message"])
-        ledger.record(
-            action="change.reconsent_required",
+        superseded = states.quote_move(
             quote=locked,
+            to=QuoteState.SUPERSEDED,
+            expect=[QuoteState.COMMITTING],
+            action="change.reconsent_required",
             customer=customer,
             ip=ip,
+            fields={
+                "superseded_by": new_quote,
+                "vendor_message": _("The price or terms changed since you agreed. Please review the new quote."),
+            },
             data={
-                **ledger.quote_data(locked),
                 "reasons": reasons,
                 "new_quote": str(new_quote.public_id),
                 "fresh_preview": _prices_data(fresh),
@@ -690,11 +686,11 @@ def _reconsent(
             ip=ip,
             data={
                 **ledger.quote_data(new_quote),
-                "replaces": str(locked.public_id),
+                "replaces": str(superseded.public_id),
                 "vendor": ledger.exchange_data(fresh.exchange),
             },
         )
-    return CommitOutcome(locked, reconsent_quote=new_quote)
+    return CommitOutcome(superseded, reconsent_quote=new_quote)
 
 
 FINISH_ACTIONS = {
@@ -723,72 +719,69 @@ def _finish(
     moved it on (failed, not_sent, paid, ...), its state stands and the late answer is recorded beside it.
     """
     now = timezone.now()
+    fields: dict[str, Any] = {"vendor_message": message}
+    if result is not None:
+        fields.update(
+            confirmed_at=now,
+            confirmed_charge_now_gross=result.charge_now.gross,
+            confirmed_charge_now_net=result.charge_now.net,
+            confirmed_charge_now_vat=result.charge_now.vat,
+            confirmed_next_billing_gross=result.next_billing.gross,
+            confirmed_next_billing_net=result.next_billing.net,
+            confirmed_next_billing_vat=result.next_billing.vat,
+        )
     with transaction.atomic():
-        locked = Quote.objects.select_for_update().get(pk=quote.pk)
-        if not _may_finish(locked.state, state):
+        moved = states.quote_move(
+            quote=quote,
+            to=state,
+            action=FINISH_ACTIONS[state],
+            customer=customer,
+            ip=ip,
+            fields=fields,
+            data=_answer_data(reason=reason, message=message, error=error, result=result),
+            now=now,
+        )
+        if moved is None:
+            locked = Quote.objects.select_for_update().get(pk=quote.pk)
             _late_answer(
                 locked, state, customer=customer, ip=ip, reason=reason, message=message, error=error, result=result
             )
             return locked
-        locked.state = state
-        locked.state_changed_at = now
-        locked.vendor_message = message
-        fields = ["state", "state_changed_at", "vendor_message"]
         if result is not None:
-            locked.confirmed_at = now
-            locked.confirmed_charge_now_gross = result.charge_now.gross
-            locked.confirmed_charge_now_net = result.charge_now.net
-            locked.confirmed_charge_now_vat = result.charge_now.vat
-            locked.confirmed_next_billing_gross = result.next_billing.gross
-            locked.confirmed_next_billing_net = result.next_billing.net
-            locked.confirmed_next_billing_vat = result.next_billing.vat
-            fields += list(_CONFIRMED_FIELDS)
-        locked.save(update_fields=fields)
-        data = _answer_data(locked, reason=reason, message=message, error=error, result=result)
-        ledger.record(action=FINISH_ACTIONS[state], quote=locked, customer=customer, ip=ip, data=data)
-        if result is not None:
-            _check_consented(locked, result, customer=customer, ip=ip)
-    return locked
+            moved = _check_consented(moved, result, customer=customer, ip=ip)
+    return moved
 
 
-def _check_consented(locked: Quote, result: VendorQuote, *, customer: Customer, ip: str | None) -> None:
+def _unsent(quote: Quote) -> bool:
+    return quote.commit_sent_at is None
+
+
+def _check_consented(locked: Quote, result: VendorQuote, *, customer: Customer, ip: str | None) -> Quote:
     """The vendor confirmed a higher charge (or recurring amount, or another currency) than was agreed: support looks.
 
     The receipt shows what the vendor confirmed; this makes sure someone acts on the difference.
     """
     reasons = _beyond_consent(locked, result)
     if not reasons:
-        return
+        return locked
     logger.error("quote %s: the vendor confirmed more than was agreed (%s)", locked.public_id, ", ".join(reasons))
-    if not locked.needs_support:
-        locked.needs_support = True
-        locked.support_flagged_at = timezone.now()
-        locked.save(update_fields=["needs_support", "support_flagged_at"])
     consented = {"currency": locked.currency}
     for name in ("charge_now", "next_billing", "next_renewal"):
         consented[f"{name}_gross"] = ledger.amount_text(getattr(locked, f"{name}_gross"), locked.currency)
-    ledger.record(
-        action="change.charged_above_consent",
+    return states.quote_mark(
         quote=locked,
+        expect=[locked.state],
+        action="change.charged_above_consent",
         customer=customer,
         ip=ip,
-        data={
-            **ledger.quote_data(locked),
-            "reasons": reasons,
-            "consented": consented,
-            "confirmed": _prices_data(result),
-        },
+        fields=_flag(locked),
+        data={"reasons": reasons, "consented": consented, "confirmed": _prices_data(result)},
     )
 
 
-def _may_finish(current: str, outcome: str) -> bool:
-    if current == QuoteState.COMMITTING:
-        return True
-    return current == QuoteState.OUTCOME_UNKNOWN and outcome in (
-        QuoteState.COMMITTED,
-        QuoteState.REJECTED,
-        QuoteState.OUTCOME_UNKNOWN,
-    )
+def _flag(quote: Quote) -> dict[str, Any]:
+    """The fields that flag a quote for support, unless it already is (the first flag's time stands)."""
+    return {} if quote.needs_support else {"needs_support": True, "support_flagged_at": timezone.now()}
 
 
 def _late_answer(
@@ -820,22 +813,24 @@ def _late_answer(
         locked.state,
         "" if agrees else "; flagged for support",
     )
-    if not agrees and not locked.needs_support:
-        locked.needs_support = True
-        locked.support_flagged_at = timezone.now()
-        locked.save(update_fields=["needs_support", "support_flagged_at"])
-    data = {
-        **_answer_data(locked, reason=reason, message=message, error=error, result=result),
-        "answer": outcome,
-        "flagged_for_support": not agrees,
-    }
-    ledger.record(action="change.late_answer", quote=locked, customer=customer, ip=ip, data=data)
+    marked = states.quote_mark(
+        quote=locked,
+        expect=[locked.state],
+        action="change.late_answer",
+        customer=customer,
+        ip=ip,
+        fields={} if agrees else _flag(locked),
+        data={
+            **_answer_data(reason=reason, message=message, error=error, result=result),
+            "answer": outcome,
+            "flagged_for_support": not agrees,
+        },
+    )
     if result is not None:
-        _check_consented(locked, result, customer=customer, ip=ip)
+        _check_consented(marked, result, customer=customer, ip=ip)
 
 
 def _answer_data(
-    quote: Quote,
     *,
     reason: str,
     message: str,
@@ -844,28 +839,12 @@ def _answer_data(
 ) -> dict[str, Any]:
     """What the ledger keeps of how a commit ended: our reason, the vendor's exchange, its error or prices."""
     exchange = result.exchange if result is not None else getattr(error, "exchange", None)
-    data = {
-        **ledger.quote_data(quote),
-        "reason": reason,
-        "message": message,
-        "vendor": ledger.exchange_data(exchange),
-    }
+    data = {"reason": reason, "message": message, "vendor": ledger.exchange_data(exchange)}
     if error is not None:
         data["error"] = {"type": type(error).__name__, "status": error.status, "message": error.message}
     if result is not None:
         data["confirmed"] = _prices_data(result)
     return data
-
-
-_CONFIRMED_FIELDS = (
-    "confirmed_at",
-    "confirmed_charge_now_gross",
-    "confirmed_charge_now_net",
-    "confirmed_charge_now_vat",
-    "confirmed_next_billing_gross",
-    "confirmed_next_billing_net",
-    "confirmed_next_billing_vat",
-)
 
 
 def _prices_data(vendor_quote: VendorQuote) -> dict[str, str | None]:

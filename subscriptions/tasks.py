@@ -1,9 +1,10 @@
-"""Background work, with Django's tasks API (the django-tasks backport; `django.tasks` from Django 6).
+"""Enqueueing background work, with Django's tasks API (the django-tasks backport; `django.tasks` from Django 6).
 
-The default backend is the database queue (`django_tasks_db`), worked by `manage.py db_worker`.
-Tasks take ids, never objects, and every task is safe to run twice: it re-reads the row and acts only
-when there is still something to do. Enqueueing never breaks the caller: a failure to enqueue is
-logged, and the periodic `manage.py reconcile_changes` picks the work up.
+The default backend is the database queue (`django_tasks_db`), worked by `manage.py work`. Each task is
+defined beside the function it runs (`notifications.process_notification`, `reconcile.reconcile_change`),
+and the module that owns it enqueues it through `enqueue` here, so imports run one way. Tasks take ids,
+never objects, and are safe to run twice. Enqueueing never breaks the caller: a failure is logged, and the
+worker's periodic sweep (`reconcile.reconcile_due`) picks the work up when it is due.
 """
 
 from __future__ import annotations
@@ -11,49 +12,27 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from django_tasks import default_task_backend, task
+from django.db import InterfaceError, OperationalError
+from django_tasks import default_task_backend
+from django_tasks.base import Task
+
+from subscriptions.cleverbridge import CleverbridgeError
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["TRANSIENT", "enqueue"]
 
-@task()
-def process_notification(notification_id: int) -> str:
-    """Match a stored payment notification to its change, confirm with the vendor, record the payment."""
-    from subscriptions.notifications import notification_process
-
-    return notification_process(notification_id=notification_id)
+TRANSIENT = (OperationalError, InterfaceError, CleverbridgeError)
+"""Failures that may pass by themselves (the database busy or gone, the vendor unreachable): a task plans a retry."""
 
 
-@task()
-def reconcile_change(quote_id: int) -> str:
-    """One read-only check of an outcome-unknown change; it plans its own next check."""
-    from subscriptions.reconcile import reconcile_quote
-
-    return reconcile_quote(quote_id=quote_id)
-
-
-@task()
-def reconcile_changes() -> str:
-    """Every change and notification due for a check (the same as `manage.py reconcile_changes`)."""
-    from subscriptions.reconcile import reconcile_due
-
-    return str(reconcile_due())
-
-
-def _enqueue(job, *args, run_after: datetime | None = None) -> None:
+def enqueue(job: Task, *args: int, run_after: datetime | None = None) -> None:
+    """Enqueue `job`, at `run_after` when the backend can wait; never raises."""
     try:
         if run_after is not None and default_task_backend.supports_defer:
             job = job.using(run_after=run_after)
         elif run_after is not None:
-            return  # this backend cannot wait; the periodic command will pick it up when due
+            return  # this backend cannot wait; the periodic sweep picks it up when due
         job.enqueue(*args)
     except Exception:
         logger.exception("could not enqueue %s%r", job.name, args)
-
-
-def enqueue_notification(notification_id: int, *, run_after: datetime | None = None) -> None:
-    _enqueue(process_notification, notification_id, run_after=run_after)
-
-
-def enqueue_reconcile(quote_id: int, *, run_after: datetime | None = None) -> None:
-    _enqueue(reconcile_change, quote_id, run_after=run_after)

@@ -2,11 +2,9 @@
 
 from django.contrib import admin, messages
 
-from subscriptions import tasks
 from subscriptions.admin.site import ReadOnlyAdmin
-from subscriptions.models import InboundNotification, NotificationStatus
-
-REPROCESSABLE = (NotificationStatus.UNMATCHED, NotificationStatus.ERROR)
+from subscriptions.models import InboundNotification
+from subscriptions.notifications import REPROCESSABLE, notification_reprocess
 
 
 @admin.register(InboundNotification)
@@ -38,13 +36,10 @@ class InboundNotificationAdmin(ReadOnlyAdmin):
     def reprocess(self, request, queryset):
         """Queue failed or unmatched notifications for another match, e.g. once the vendor answers again."""
         ids = list(queryset.filter(status__in=REPROCESSABLE).values_list("pk", flat=True))
-        InboundNotification.objects.filter(pk__in=ids).update(
-            status=NotificationStatus.PENDING, note=f"re-processing asked by {request.user.get_username()}"
-        )
-        for notification_id in ids:
-            tasks.enqueue_notification(notification_id)
-        skipped = queryset.count() - len(ids)
-        self.message_user(request, f"{len(ids)} notification(s) queued for processing.", messages.SUCCESS)
+        asked_by = request.user.get_username()
+        queued = sum(notification_reprocess(notification_id=pk, asked_by=asked_by) for pk in ids)
+        skipped = queryset.count() - queued
+        self.message_user(request, f"{queued} notification(s) queued for processing.", messages.SUCCESS)
         if skipped:
             self.message_user(
                 request, f"{skipped} skipped: only failed or unmatched notifications are re-processed.", messages.INFO

@@ -169,6 +169,7 @@ class QuoteState(models.TextChoices):
 
 
 IN_FLIGHT_STATES = (QuoteState.COMMITTING, QuoteState.OUTCOME_UNKNOWN)
+"""Sent or being sent and not yet resolved: at most one such change per item (the partial unique constraint)."""
 
 
 class Quote(models.Model):
@@ -250,7 +251,7 @@ class Quote(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["subscription_id", "target"],
-                condition=models.Q(state__in=["committing", "outcome_unknown"]),
+                condition=models.Q(state__in=list(IN_FLIGHT_STATES)),
                 name="quote_one_change_in_flight_per_target",
                 violation_error_message="Another change to this item is still being sent or confirmed.",
             ),

@@ -1,0 +1,200 @@
+"""Where a quote and an inbound notification may go next, and the one way to move them there.
+
+Each record that changes state has one table of allowed moves and one function that, in one transaction,
+locks the row, checks the move against the table (and the caller's precondition), writes the state with
+the other fields, and appends the ledger entry. Nothing else assigns `Quote.state` or
+`InboundNotification.status`, so two processes acting on one row at once can never both win: the second
+finds the row moved on and is told so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from subscriptions import ledger
+from subscriptions.models import Customer, InboundNotification, NotificationStatus, Quote, QuoteState
+
+__all__ = [
+    "NOTIFICATION_MOVES",
+    "QUOTE_MOVES",
+    "IllegalMove",
+    "notification_move",
+    "quote_mark",
+    "quote_move",
+]
+
+QUOTE_MOVES: Mapping[str, frozenset[str]] = {
+    QuoteState.QUOTED: frozenset({QuoteState.COMMITTING}),
+    QuoteState.COMMITTING: frozenset(
+        {
+            QuoteState.SUPERSEDED,
+            QuoteState.COMMITTED,
+            QuoteState.REJECTED,
+            QuoteState.NOT_SENT,
+            QuoteState.OUTCOME_UNKNOWN,
+        }
+    ),
+    QuoteState.OUTCOME_UNKNOWN: frozenset(
+        {QuoteState.COMMITTED, QuoteState.REJECTED, QuoteState.FAILED, QuoteState.OUTCOME_UNKNOWN}
+    ),
+    QuoteState.COMMITTED: frozenset({QuoteState.PAID}),
+}
+"""From-state → the states a quote may move to. Absent states (paid, failed, ...) are final."""
+
+NOTIFICATION_MOVES: Mapping[str, frozenset[str]] = {
+    NotificationStatus.RECEIVED: frozenset(
+        {
+            NotificationStatus.MALFORMED,
+            NotificationStatus.IGNORED,
+            NotificationStatus.PENDING,
+            NotificationStatus.DUPLICATE,
+        }
+    ),
+    NotificationStatus.PENDING: frozenset(
+        {
+            NotificationStatus.PENDING,
+            NotificationStatus.ERROR,
+            NotificationStatus.PROCESSED,
+            NotificationStatus.UNMATCHED,
+            NotificationStatus.MALFORMED,
+        }
+    ),
+    NotificationStatus.ERROR: frozenset(
+        {
+            NotificationStatus.PENDING,
+            NotificationStatus.ERROR,
+            NotificationStatus.PROCESSED,
+            NotificationStatus.UNMATCHED,
+            NotificationStatus.MALFORMED,
+        }
+    ),
+    NotificationStatus.UNMATCHED: frozenset({NotificationStatus.PENDING}),
+}
+"""From-status → the statuses a notification may move to. Pending → pending (and error → error) is a retry planned."""
+
+
+Fields = Mapping[str, Any] | Callable[[Any], Mapping[str, Any]]
+"""Field values to write with a move, or a function of the locked row giving them (e.g. one more attempt)."""
+
+
+class IllegalMove(Exception):
+    """A move the table does not allow was asked for: a mistake in the code, never a race."""
+
+
+def _assign(locked: Quote | InboundNotification, fields: Fields | None) -> list[str]:
+    values = fields(locked) if callable(fields) else (fields or {})
+    if {"state", "status"} & set(values):
+        raise IllegalMove("the state is set by the move, never as one of its fields")
+    for name, value in values.items():
+        setattr(locked, name, value)
+    return list(values)
+
+
+def _expected(table: Mapping[str, frozenset[str]], to: str, expect: Iterable[str] | None) -> frozenset[str]:
+    allowed = frozenset(state for state, targets in table.items() if to in targets)
+    if not allowed:
+        raise IllegalMove(f"nothing may move to {to!r}")
+    if expect is None:
+        return allowed
+    wanted = frozenset(expect)
+    if not wanted <= allowed:
+        raise IllegalMove(f"{sorted(wanted - allowed)} may not move to {to!r}")
+    return wanted
+
+
+def quote_move(
+    *,
+    quote: Quote | int,
+    to: str,
+    action: str,
+    data: dict[str, Any] | None = None,
+    expect: Iterable[str] | None = None,
+    fields: Fields | None = None,
+    check: Callable[[Quote], bool] | None = None,
+    customer: Customer | None = None,
+    ip: str | None = None,
+    staff_user=None,
+    now: datetime | None = None,
+) -> Quote | None:
+    """Move a quote to `to` with its ledger entry `action`; the moved row, or None when it had moved on.
+
+    `expect` narrows the states to move from (default: every state the table allows to reach `to`);
+    `check` is a further precondition on the locked row (e.g. no commit sent yet). The ledger entry
+    carries the quote as it is after the move, plus `data`.
+    """
+    allowed = _expected(QUOTE_MOVES, to, expect)
+    pk = quote.pk if isinstance(quote, Quote) else quote
+    with transaction.atomic():
+        locked = Quote.objects.select_for_update().get(pk=pk)
+        if locked.state not in allowed or (check is not None and not check(locked)):
+            return None
+        locked.state = to
+        locked.state_changed_at = now or timezone.now()
+        locked.save(update_fields=["state", "state_changed_at", *_assign(locked, fields)])
+        ledger.record(
+            action=action,
+            quote=locked,
+            customer=customer,
+            staff_user=staff_user,
+            ip=ip,
+            data={**ledger.quote_data(locked), **(data or {})},
+        )
+    return locked
+
+
+def quote_mark(
+    *,
+    quote: Quote | int,
+    expect: Iterable[str],
+    action: str,
+    fields: Fields,
+    data: dict[str, Any] | None = None,
+    check: Callable[[Quote], bool] | None = None,
+    customer: Customer | None = None,
+    ip: str | None = None,
+) -> Quote | None:
+    """Write fields of a quote that stays in its state (sent, flagged for support), with the ledger entry.
+
+    Lock, check the state is one of `expect` (and `check`), write; None when it had moved on.
+    """
+    pk = quote.pk if isinstance(quote, Quote) else quote
+    with transaction.atomic():
+        locked = Quote.objects.select_for_update().get(pk=pk)
+        if locked.state not in frozenset(expect) or (check is not None and not check(locked)):
+            return None
+        locked.save(update_fields=_assign(locked, fields))
+        ledger.record(
+            action=action, quote=locked, customer=customer, ip=ip, data={**ledger.quote_data(locked), **(data or {})}
+        )
+    return locked
+
+
+def notification_move(
+    *,
+    notification: InboundNotification | int,
+    to: str,
+    note: str,
+    expect: Iterable[str] | None = None,
+    fields: Fields | None = None,
+) -> InboundNotification | None:
+    """Move a notification to `to` with the `note` saying why; the moved row, or None when it had moved on.
+
+    The caller's copy of the row may be stale (another worker may have processed it meanwhile), so the
+    status is checked on the locked row. No ledger entry: a payment's entry is written by the quote's move
+    in the same transaction.
+    """
+    allowed = _expected(NOTIFICATION_MOVES, to, expect)
+    pk = notification.pk if isinstance(notification, InboundNotification) else notification
+    with transaction.atomic():
+        locked = InboundNotification.objects.select_for_update().get(pk=pk)
+        if locked.status not in allowed:
+            return None
+        locked.status = to
+        locked.note = note
+        locked.save(update_fields=["status", "note", *_assign(locked, fields)])
+    return locked
