@@ -15,12 +15,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
-# The web server and, beside it, the background worker (notifications, reconciliation); Ctrl-C stops both.
+# The web server and, beside it, the background worker (notifications, reconciliation) and the sandbox's
+# sweep of due notification deliveries; Ctrl-C stops all three.
 demo: venv
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demo_setup
 	@$(BIN)/python manage.py db_worker --interval 0.5 --no-startup-delay & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python manage.py sandbox_notifications --deliver --every 5 & sweep=$$!; \
+	trap 'kill $$worker $$sweep 2>/dev/null; wait $$worker $$sweep 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: venv

@@ -57,7 +57,7 @@ class Demo:
 
 def _manage(*args: str, env: dict[str, str]) -> str:
     command = [sys.executable, "manage.py", *args]
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout
 
@@ -100,18 +100,18 @@ def demo(tmp_path) -> Iterator[Demo]:
     _manage("demo_setup", env=env)
     portal_key = _manage("create_portal_key", "Cloudify", env=env).strip()
 
-    logs = {name: tmp_path / f"{name}.log" for name in ("web", "worker")}
+    logs = {name: tmp_path / f"{name}.log" for name in ("web", "worker", "sandbox-sweep")}
     commands = {
         "web": ["runserver", "--noreload", f"127.0.0.1:{port}"],
         "worker": ["db_worker", "--interval", "0.5", "--no-startup-delay"],
-        # "sandbox-sweep": ["sandbox_notifications", "--deliver", "--every", "2"],
+        "sandbox-sweep": ["sandbox_notifications", "--deliver", "--every", "5"],
     }
     processes = []
     try:
         for name, args in commands.items():
             with logs[name].open("w") as out:
                 processes.append(
-                    subprocess.Popen(  # noqa: S603 (our own manage.py)
+                    subprocess.Popen(
                         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
                     )
                 )
