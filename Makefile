@@ -32,8 +32,10 @@ test: venv
 bench: venv
 	$(BIN)/python -m pytest bench -p no:playwright $(PYTEST_ARGS)
 
+# Style, then the import structure (no cycles, the product never imports the sandbox, one-way layers).
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 # The main customer pages rendered in Chromium (/usr/bin/chromium) from the demo, into docs/screenshots/.
 screenshots: venv
