@@ -161,20 +161,15 @@ def _post(delivery: NotificationDelivery) -> tuple[int | None, str]:
     return response.status_code, error
 
 
-def _quick_retries() -> tuple[int, ...]:
-    return tuple(getattr(settings, "SANDBOX_NOTIFICATION_QUICK_RETRY_SECONDS", QUICK_RETRY_SECONDS))
-
-
 def _attempt_lasts() -> timedelta:
     return timedelta(seconds=settings.SANDBOX_NOTIFICATION_TIMEOUT + ATTEMPT_MARGIN_SECONDS)
 
 
 def _retry_after(delivery: NotificationDelivery, status: int | None) -> timedelta:
     """Our own trouble (no answer, a 5xx) is tried again within seconds, a few times; then the vendor's schedule."""
-    quick = _quick_retries()
     transient = status is None or status >= 500
-    if transient and delivery.attempts <= len(quick):
-        return timedelta(seconds=quick[delivery.attempts - 1])
+    if transient and delivery.attempts <= len(QUICK_RETRY_SECONDS):
+        return timedelta(seconds=QUICK_RETRY_SECONDS[delivery.attempts - 1])
     return timedelta(seconds=settings.SANDBOX_NOTIFICATION_RETRY_SECONDS)
 
 
@@ -242,8 +237,7 @@ def deliver_notification(delivery_id: int) -> str:
 def _enqueue_soon(delivery_id: int) -> None:
     if not default_task_backend.supports_defer:
         return
-    pauses = _quick_retries()
-    run_after = real_now() + timedelta(seconds=pauses[0] if pauses else 0)
+    run_after = real_now() + timedelta(seconds=QUICK_RETRY_SECONDS[0])
     try:
         deliver_notification.using(run_after=run_after).enqueue(delivery_id)
     except Exception:
