@@ -15,12 +15,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
-# The web server and, beside it, the background worker (notifications, reconciliation); Ctrl-C stops both.
+# The web server and, beside it, the background worker (notifications, reconciliation) and the sandbox's
+# sweep of due notification deliveries; Ctrl-C stops all three.
 demo: venv
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demo_setup
 	@$(BIN)/python manage.py work --interval 0.5 --no-startup-delay --sweep-every 10 & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python manage.py sandbox_notifications --deliver --every 5 & sweep=$$!; \
+	trap 'kill $$worker $$sweep 2>/dev/null; wait $$worker $$sweep 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: venv
@@ -30,8 +32,10 @@ test: venv
 bench: venv
 	$(BIN)/python -m pytest bench -p no:playwright $(PYTEST_ARGS)
 
+# Style, then the import structure (no cycles, the product never imports the sandbox, one-way layers).
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 # The main customer pages rendered in Chromium (/usr/bin/chromium) from the demo, into docs/screenshots/.
 screenshots: venv

@@ -4,6 +4,12 @@ A delivery row is written in the same transaction as the purchase (so no charge 
 and none is announced twice), then sent in the background by a task, like the vendor: not at once,
 retried on failure (default every 2 hours for 48 hours), possibly duplicated, delayed or reordered
 when the control says so. The sandbox is the vendor here, so it has its own small HTTP sender.
+
+Each attempt is recorded before it is sent, with the time by which it must have ended; a task that dies
+(on a locked database, say) leaves its delivery due again then, and the sweep (`notifications_sweep`,
+run by `manage.py sandbox_notifications --deliver --every N` beside the worker) sends it. Nothing waits
+for the vendor's two hours because of our own trouble: a connection failure or a 5xx is tried again
+after a few seconds first.
 """
 
 from __future__ import annotations
@@ -15,8 +21,9 @@ from typing import Any
 
 import httpx
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
+from django_tasks import default_task_backend, task
 
 from sandbox import pricing
 from sandbox.clock import clock_now
@@ -27,12 +34,17 @@ from sandbox.models import (
     Purchase,
     SubscriptionItem,
 )
+from sandbox.vendor_json import dumps, vendor_time
 
 logger = logging.getLogger(__name__)
 
 SCHEMA_URL = "https://www.cleverbridge.com/JsonNotificationSchemas/PaidOrderNotification"
 TEST_STATUS = "TST"
 MAX_ERROR = 2000
+# A connection failure or a 5xx is tried again after these pauses before the vendor's schedule takes over.
+QUICK_RETRY_SECONDS = (5, 15, 60)
+# An attempt not finished this long after its send's timeout has died; the sweep may try again.
+ATTEMPT_MARGIN_SECONDS = 5
 
 
 def real_now() -> datetime:
@@ -48,12 +60,6 @@ def control() -> NotificationControl:
     return NotificationControl.objects.filter(pk=1).first() or NotificationControl(pk=1)
 
 
-def _vendor_time(moment: datetime | None) -> str | None:
-    from sandbox.payloads import vendor_time
-
-    return vendor_time(moment)
-
-
 def paid_order_payload(purchase: Purchase, item: SubscriptionItem) -> dict[str, Any]:
     """The PaidOrderNotification for an Alignment purchase, in the guides' shape (see docs/sandbox.md)."""
     subscription = purchase.subscription
@@ -63,10 +69,10 @@ def paid_order_payload(purchase: Purchase, item: SubscriptionItem) -> dict[str, 
         return pricing.round_money(value, currency)
 
     return {
-        "meta": {"type": "PaidOrderNotification", "date": _vendor_time(clock_now()), "schemaUrl": SCHEMA_URL},
+        "meta": {"type": "PaidOrderNotification", "date": vendor_time(clock_now()), "schemaUrl": SCHEMA_URL},
         "purchaseId": purchase.vendor_id,
         "statusId": TEST_STATUS,
-        "purchaseDate": _vendor_time(purchase.created_at),
+        "purchaseDate": vendor_time(purchase.created_at),
         "subscriptionRevenueCategoryId": purchase.category,
         "currencyId": currency,
         "totalGrossPrice": money(purchase.gross),
@@ -86,7 +92,7 @@ def paid_order_payload(purchase: Purchase, item: SubscriptionItem) -> dict[str, 
                     "subscriptionId": f"S{subscription.pk}",
                     "subscriptionItemRunningNo": item.running_no,
                     "intervalNumber": purchase.interval_no,
-                    "nextBillingDate": _vendor_time(subscription.next_billing_date),
+                    "nextBillingDate": vendor_time(subscription.next_billing_date),
                 },
             }
         ],
@@ -95,8 +101,6 @@ def paid_order_payload(purchase: Purchase, item: SubscriptionItem) -> dict[str, 
 
 def notification_record(*, purchase: Purchase, item: SubscriptionItem) -> list[NotificationDelivery]:
     """Plan the notification for a charged purchase; call inside the purchase's transaction."""
-    from sandbox.payloads import dumps
-
     plan = control()
     body = dumps(paid_order_payload(purchase, item))
     now = real_now()
@@ -119,11 +123,8 @@ def notification_record(*, purchase: Purchase, item: SubscriptionItem) -> list[N
 
 
 def _enqueue(delivery: NotificationDelivery) -> None:
-    from django_tasks import default_task_backend
-
-    from sandbox import tasks
-
-    job = tasks.deliver_notification
+    """Ask the worker for the next attempt; when that fails, the sweep sends the delivery once it is due."""
+    job = deliver_notification
     run_after = delivery.next_attempt_at
     try:
         if run_after is not None and run_after > real_now():
@@ -160,17 +161,36 @@ def _post(delivery: NotificationDelivery) -> tuple[int | None, str]:
     return response.status_code, error
 
 
+def _attempt_lasts() -> timedelta:
+    return timedelta(seconds=settings.SANDBOX_NOTIFICATION_TIMEOUT + ATTEMPT_MARGIN_SECONDS)
+
+
+def _retry_after(delivery: NotificationDelivery, status: int | None) -> timedelta:
+    """Our own trouble (no answer, a 5xx) is tried again within seconds, a few times; then the vendor's schedule."""
+    transient = status is None or status >= 500
+    if transient and delivery.attempts <= len(QUICK_RETRY_SECONDS):
+        return timedelta(seconds=QUICK_RETRY_SECONDS[delivery.attempts - 1])
+    return timedelta(seconds=settings.SANDBOX_NOTIFICATION_RETRY_SECONDS)
+
+
 def notification_deliver(*, delivery_id: int, now: datetime | None = None) -> str:
-    """Send one delivery if it is still pending; on failure plan the next try within the retry window."""
+    """Send one delivery if it is pending and due; on failure plan the next try within the retry window.
+
+    The attempt is recorded before the POST with the time by which it must have ended, so an attempt that
+    dies on the way is due again then (and no other attempt starts meanwhile).
+    """
     now = now or real_now()
     with transaction.atomic():
         delivery = NotificationDelivery.objects.select_for_update().filter(pk=delivery_id).first()
         if delivery is None or delivery.state != DeliveryState.PENDING:
             return delivery.state if delivery else "missing"
+        if delivery.next_attempt_at is not None and delivery.next_attempt_at > now:
+            return delivery.state
         delivery.attempts += 1
         delivery.first_attempt_at = delivery.first_attempt_at or now
         delivery.last_attempt_at = now
-        delivery.save(update_fields=["attempts", "first_attempt_at", "last_attempt_at"])
+        delivery.next_attempt_at = now + _attempt_lasts()
+        delivery.save(update_fields=["attempts", "first_attempt_at", "last_attempt_at", "next_attempt_at"])
     status, error = _post(delivery)
     delivery.last_status = status
     delivery.last_error = error
@@ -180,23 +200,48 @@ def notification_deliver(*, delivery_id: int, now: datetime | None = None) -> st
         delivery.next_attempt_at = None
     else:
         window_ends = delivery.first_attempt_at + timedelta(hours=settings.SANDBOX_NOTIFICATION_RETRY_FOR_HOURS)
-        next_at = now + timedelta(seconds=settings.SANDBOX_NOTIFICATION_RETRY_SECONDS)
+        next_at = now + _retry_after(delivery, status)
         if next_at <= window_ends:
             delivery.next_attempt_at = next_at
         else:
             delivery.state = DeliveryState.FAILED
             delivery.next_attempt_at = None
-    delivery.save(update_fields=["last_status", "last_error", "state", "delivered_at", "next_attempt_at"])
+    outcome = ["last_status", "last_error", "state", "delivered_at", "next_attempt_at"]
+    recorded = NotificationDelivery.objects.filter(pk=delivery.pk, attempts=delivery.attempts).update(
+        **{name: getattr(delivery, name) for name in outcome}
+    )
     logger.info(
-        "sandbox notification %s for purchase %s: HTTP %s, %s",
+        "sandbox notification %s for purchase %s: HTTP %s, %s%s",
         delivery.pk,
         delivery.purchase_id,
         status if status is not None else "-",
         delivery.state,
+        "" if recorded else " (a later attempt had begun; its outcome stands)",
     )
-    if delivery.state == DeliveryState.PENDING:
+    if recorded and delivery.state == DeliveryState.PENDING:
         _enqueue(delivery)
     return delivery.state
+
+
+@task()
+def deliver_notification(delivery_id: int) -> str:
+    """One attempt, in the worker. A database error plans a new attempt within seconds (the sweep is the net)."""
+    try:
+        return notification_deliver(delivery_id=delivery_id)
+    except DatabaseError:
+        logger.warning("notification delivery %s stopped on a database error; trying again soon", delivery_id)
+        _enqueue_soon(delivery_id)
+        raise
+
+
+def _enqueue_soon(delivery_id: int) -> None:
+    if not default_task_backend.supports_defer:
+        return
+    run_after = real_now() + timedelta(seconds=QUICK_RETRY_SECONDS[0])
+    try:
+        deliver_notification.using(run_after=run_after).enqueue(delivery_id)
+    except Exception:
+        logger.exception("could not enqueue notification delivery %s again; the sweep will send it", delivery_id)
 
 
 def notifications_due(*, now: datetime | None = None) -> list[NotificationDelivery]:
@@ -206,6 +251,26 @@ def notifications_due(*, now: datetime | None = None) -> list[NotificationDelive
         .exclude(next_attempt_at__gt=now)
         .order_by("created_at", "id")
     )
+
+
+def notifications_sweep(*, now: datetime | None = None) -> int:
+    """Attempt every delivery that is due (a retry whose task was lost, an attempt that died); how many were tried.
+
+    One delivery's failure does not stop the others; it stays due and the next sweep tries it again.
+    """
+    due = notifications_due(now=now)
+    for delivery in due:
+        try:
+            notification_deliver(delivery_id=delivery.pk, now=now)
+        except Exception:
+            logger.exception("sweep: notification delivery %s failed; it stays due", delivery.pk)
+    return len(due)
+
+
+@task()
+def sweep_notifications() -> int:
+    """One sweep, for a worker that runs periodic tasks (`manage.py sandbox_notifications --every` does it alone)."""
+    return notifications_sweep()
 
 
 def notifications_release(*, order: str = "in_order") -> list[NotificationDelivery]:

@@ -1,36 +1,18 @@
-"""The vendor's JSON: field names, timestamp format, and money written as exact numbers."""
+"""The vendor's JSON objects: field names and shapes of the API's answers (the primitives are in vendor_json)."""
 
 from __future__ import annotations
 
 import hashlib
-import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from sandbox import pricing
 from sandbox.models import OutboxEmail, Purchase, Subscription, SubscriptionItem
 from sandbox.services import ChangeQuote, SandboxError, item_gross, subscription_gross
+from sandbox.vendor_json import vendor_time
 
 REMINDER_BEFORE_BILLING = timedelta(days=2)
-
-
-def dumps(value: Any) -> str:
-    """JSON with Decimals as plain numbers (`974.70`), so no amount ever passes through a float."""
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(str(key))}: {dumps(item)}" for key, item in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(dumps(item) for item in value) + "]"
-    return json.dumps(value)
-
-
-def vendor_time(moment: datetime | None) -> str | None:
-    """The vendor's timestamps: UTC, no offset, always six fractional digits."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
 def money_fields(prefix: str, amount: pricing.Amount) -> dict[str, Decimal]:

@@ -28,6 +28,7 @@ from sandbox.models import (
     SubscriptionItem,
     SubscriptionStatus,
 )
+from sandbox.notifications import notification_record
 
 MAX_RENEWALS_PER_ACCESS = 1000
 MAX_QUANTITY = 1_000_000
@@ -272,8 +273,6 @@ def subscription_item_change(
                 vat=quote.alignment.vat,
                 created_at=now,
             )
-            from sandbox.notifications import notification_record
-
             notification_record(purchase=purchase, item=changed)
         if generate_mail:
             _mail_change(
@@ -329,9 +328,7 @@ def fault_take(*, method: str, call: Literal["read", "preview", "commit"] = "rea
     targets = [FaultTarget.ANY] if call == "read" else [FaultTarget.ANY, call]
     with transaction.atomic():
         fault = (
-            Fault.objects.select_for_update()
-            .filter(method__in=[method, "*"], remaining__gt=0, on__in=targets)
-            .first()
+            Fault.objects.select_for_update().filter(method__in=[method, "*"], remaining__gt=0, on__in=targets).first()
         )
         if fault is None:
             return None

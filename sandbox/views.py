@@ -31,7 +31,6 @@ from sandbox.clock import (
     parse_moment,
 )
 from sandbox.models import Fault, FaultMode, FaultTarget, NotificationDelivery, OutboxEmail, Purchase
-from sandbox.payloads import dumps
 from sandbox.scenarios import ScenarioError, scenario_load
 from sandbox.services import (
     MAX_ID,
@@ -43,6 +42,7 @@ from sandbox.services import (
     subscription_item_change,
     subscription_load,
 )
+from sandbox.vendor_json import dumps
 
 View = Callable[..., HttpResponse]
 UPDATE_ACTIONS = {

@@ -177,7 +177,7 @@ def main() -> None:
         manage("demo_setup", env=env)
         server, lines = start_server(env, port)
         worker = subprocess.Popen(
-            [sys.executable, "manage.py", "db_worker", "--interval", "0.5", "--no-startup-delay"],
+            [sys.executable, "manage.py", "work", "--interval", "0.5", "--no-startup-delay", "--sweep-every", "10"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

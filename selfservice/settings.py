@@ -212,6 +212,19 @@ TEMPLATES = [
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env_int("CONN_MAX_AGE", 0))
+# SQLite, the zero-setup default, is shared by the web process and the worker: in WAL mode readers never wait for
+# the writer; every transaction takes the write lock when it begins (IMMEDIATE), so it waits its turn (timeout)
+# instead of failing at once on upgrading a read lock; with WAL, synchronous=NORMAL is still safe against corruption.
+# https://docs.djangoproject.com/en/5.2/ref/databases/#sqlite-notes
+SQLITE_BUSY_TIMEOUT_SECONDS = 20
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
