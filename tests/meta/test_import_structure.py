@@ -27,13 +27,7 @@ def lint_imports(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize(
     "contract",
     [
-        pytest.param(
-            "product-acyclic",
-            marks=pytest.mark.xfail(
-                reason="notifications, reconcile and tasks still import each other; their rework breaks the cycle",
-                strict=False,
-            ),
-        ),
+        "product-acyclic",
         "sandbox-acyclic",
         "product-without-sandbox",
         "product-layers",
