@@ -41,9 +41,9 @@ def _customer_quote(request: HttpRequest, quote_id) -> Quote:
 def _quote_context(request: HttpRequest, quote: Quote, **extra) -> dict:
     return {
         "quote": quote,
-        "consent_text": services.consent_text(quote),
-        "payment_label": services.payment_label(quote),
-        "interval_phrase": services.interval_phrase(quote.interval_months, quote.interval_days),
+        "consent_text": formatting.consent_text(quote),
+        "payment_label": formatting.payment_label(quote),
+        "interval_phrase": formatting.interval_phrase(quote.interval_months, quote.interval_days),
         "can_commit": quote.state == QuoteState.QUOTED and not quote.is_expired(),
         **extra,
     }
@@ -160,8 +160,8 @@ def _receipt_context(quote: Quote) -> dict:
             for entry in quote.ledger_entries.order_by("created_at", "id")
             if (label := formatting.timeline_label(entry.action))
         ],
-        "payment_label": services.payment_label(quote),
-        "interval_phrase": services.interval_phrase(quote.interval_months, quote.interval_days),
+        "payment_label": formatting.payment_label(quote),
+        "interval_phrase": formatting.interval_phrase(quote.interval_months, quote.interval_days),
     }
 
 

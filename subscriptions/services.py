@@ -34,7 +34,7 @@ from subscriptions.cleverbridge import (
     VendorQuote,
     get_client,
 )
-from subscriptions.formatting import format_date, format_money
+from subscriptions.formatting import CONSENT_TEXT_VERSION, consent_text
 from subscriptions.models import IN_FLIGHT_STATES, ChangeKind, Consent, Customer, Quote, QuoteState
 
 if TYPE_CHECKING:
@@ -53,7 +53,6 @@ __all__ = [
     "quote_create",
 ]
 
-CONSENT_TEXT_VERSION = "2026-11-1"
 USER_AGENT_MAX = 1000
 
 
@@ -365,70 +364,6 @@ def _store_quote(
         state_changed_at=now,
         expires_at=now + timedelta(minutes=minutes),
     )
-
-
-# --- Consent text -----------------------------------------------------------------------------
-
-
-def payment_label(quote: Quote) -> str:
-    if quote.payment_type and quote.payment_last_four:
-        return _("%(type)s ending in %(last_four)s") % {
-            "type": quote.payment_type,
-            "last_four": quote.payment_last_four,
-        }
-    if quote.payment_type:
-        return quote.payment_type
-    return _("the payment method on file")
-
-
-def interval_phrase(months: int, days: int) -> str:
-    """ "per month", "per year", "every 3 months", "every 14 days"."""
-    if months == 1 and not days:
-        return _("per month")
-    if months == 12 and not days:
-        return _("per year")
-    if months and not days:
-        return _("every %(n)d months") % {"n": months}
-    if days and not months:
-        return _("every %(n)d days") % {"n": days}
-    return _("per billing interval")
-
-
-def consent_text(quote: Quote, *, language: str | None = None) -> str:
-    """The exact sentence the customer agrees to, built from the stored quote only (version CONSENT_TEXT_VERSION)."""
-    language = language or translation.get_language() or settings.LANGUAGE_CODE
-    with translation.override(language):
-        values = {
-            "product": quote.product_name,
-            "subscription": f"S{quote.subscription_id}",
-            "before": quote.quantity_before,
-            "after": quote.quantity_after,
-            "charge_gross": format_money(quote.charge_now_gross, quote.currency, language),
-            "charge_net": format_money(quote.charge_now_net, quote.currency, language),
-            "charge_vat": format_money(quote.charge_now_vat, quote.currency, language),
-            "until": format_date(quote.next_billing_date, language),
-            "recurring_gross": format_money(quote.next_billing_gross, quote.currency, language),
-            "recurring_net": format_money(quote.next_billing_net, quote.currency, language),
-            "recurring_vat": format_money(quote.next_billing_vat, quote.currency, language),
-            "interval": interval_phrase(quote.interval_months, quote.interval_days),
-            "payment": payment_label(quote),
-        }
-        if quote.kind == ChangeKind.ADDON:
-            what = _("I agree to add %(product)s to subscription %(subscription)s.") % values
-        else:
-            what = (
-                _("I agree to change %(product)s on subscription %(subscription)s from %(before)d to %(after)d seats.")
-                % values
-            )
-        money = (
-            _(
-                "%(charge_gross)s (%(charge_net)s net plus %(charge_vat)s VAT) will be charged now to my "
-                "%(payment)s for the remaining time until %(until)s. From %(until)s, %(recurring_gross)s "
-                "(%(recurring_net)s net plus %(recurring_vat)s VAT) will be billed %(interval)s."
-            )
-            % values
-        )
-        return f"{what} {money}"
 
 
 # --- Commit -----------------------------------------------------------------------------------
