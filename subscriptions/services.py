@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -34,6 +33,7 @@ from subscriptions.cleverbridge import (
     VendorQuote,
     get_client,
 )
+from subscriptions.errors import NotFound, NotYours
 from subscriptions.formatting import CONSENT_TEXT_VERSION, consent_text
 from subscriptions.models import IN_FLIGHT_STATES, ChangeKind, Consent, Customer, Quote, QuoteState
 
@@ -284,7 +284,7 @@ def quote_create(
     Raises ChangeNotAllowed, or CleverbridgeError when the vendor cannot give a price (then nothing is stored).
     """
     if subscription.customer_id != customer.vendor_id:
-        raise Http404
+        raise NotYours
     plan = _plan(subscription, change)
     if _in_flight(subscription.id, plan.target) is not None:
         raise ChangeNotAllowed(
@@ -379,7 +379,7 @@ def quote_commit(
 ) -> CommitOutcome:
     """Record the consent, re-check the price, and send the change to the vendor at most once.
 
-    Raises Http404 for a quote that is not the customer's, CommitRefused when nothing may happen
+    Raises NotFound for a quote that is not the customer's, CommitRefused when nothing may happen
     (no consent, expired, already used, same change in flight). Otherwise returns the outcome.
     """
     language = translation.get_language() or settings.LANGUAGE_CODE
@@ -389,7 +389,7 @@ def quote_commit(
     with transaction.atomic():
         quote = Quote.objects.select_for_update().filter(public_id=quote_id, customer=customer).first()
         if quote is None:
-            raise Http404
+            raise NotFound
         if quote.state != QuoteState.QUOTED:
             raise CommitRefused("used", _("This quote has already been used. Start the change again for a new quote."))
         if quote.is_expired():
