@@ -151,7 +151,7 @@ if bool(CLEVERBRIDGE_NOTIFICATION_USER) != bool(CLEVERBRIDGE_NOTIFICATION_PASSWO
     )
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "subscriptions.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -1,14 +1,12 @@
 from django.conf import settings
+from django.contrib import admin
 from django.urls import include, path
 
 from selfservice import views
-from subscriptions.admin.site import install
-
-staff_site = install()  # the default admin site, two-factor only: every app's ModelAdmins are on it
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
-    path("admin/", staff_site.urls),
+    path("admin/", admin.site.urls),  # the two-factor StaffAdminSite (subscriptions.apps.StaffAdminConfig)
     path("", include("subscriptions.urls")),
 ]
 

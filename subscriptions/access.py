@@ -1,14 +1,16 @@
-"""Who is signed in, and the one way a view gets at a subscription.
+"""Who is signed in, and the one way a view gets at a subscription or a quote.
 
 A session is bound to one local `Customer` (and through it to one vendor CustomerId).
-Every subscription named in a URL is loaded with `load_subscription`, which answers 404
-both for ids the vendor does not know and for other customers' subscriptions.
+Every subscription named in a URL is loaded with `load_subscription`, every quote with
+`load_quote`; both answer 404 alike for ids that do not exist and for other customers'.
+A service that finds the same (`subscriptions.errors.NotFound`) becomes the same 404 in
+`customer_required`.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
+import uuid
 from urllib.parse import urlencode
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -16,11 +18,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 
-from subscriptions.errors import vendor_failure_page
-from subscriptions.models import Customer
-
-if TYPE_CHECKING:
-    from subscriptions.cleverbridge import Subscription
+from subscriptions.cleverbridge import Rejected, Subscription, get_client
+from subscriptions.errors import NotFound
+from subscriptions.models import Customer, Quote
+from subscriptions.failures import vendor_failure_page
 
 CUSTOMER_SESSION_KEY = "customer_pk"
 
@@ -28,6 +29,7 @@ __all__ = [
     "CUSTOMER_SESSION_KEY",
     "customer_required",
     "customer_subscriptions",
+    "load_quote",
     "load_subscription",
     "sign_in",
     "sign_out",
@@ -66,7 +68,8 @@ def signed_in_customer(request: HttpRequest) -> Customer | None:
 def customer_required(view):
     """Let signed-in customers through (as `request.customer`); send others to sign in and back.
 
-    Vendor failures raised by the view become the friendly 503 page (see `subscriptions.errors`).
+    Vendor failures raised by the view become the friendly 503 page (`subscriptions.failures`); a service's
+    `NotFound` becomes a 404, as for an id that does not exist.
     """
     guarded = vendor_failure_page(view)
 
@@ -80,7 +83,10 @@ def customer_required(view):
                 return HttpResponseClientRedirect(url)
             return HttpResponseRedirect(url)
         request.customer = customer
-        return guarded(request, *args, **kwargs)
+        try:
+            return guarded(request, *args, **kwargs)
+        except NotFound:
+            raise Http404 from None
 
     return wrapper
 
@@ -97,8 +103,6 @@ def load_subscription(request: HttpRequest, subscription_id: int, *, fresh: bool
     Unknown and foreign ids look the same. Other vendor failures propagate as `CleverbridgeError`.
     Within one request the subscription is fetched once unless `fresh` is asked for.
     """
-    from subscriptions.cleverbridge import Rejected, get_client
-
     customer = getattr(request, "customer", None) or signed_in_customer(request)
     if customer is None:
         raise Http404
@@ -117,10 +121,17 @@ def load_subscription(request: HttpRequest, subscription_id: int, *, fresh: bool
     return subscription
 
 
+def load_quote(request: HttpRequest, quote_id: uuid.UUID | str) -> Quote:
+    """The signed-in customer's quote `quote_id`, or 404 (a foreign quote looks like an unknown one)."""
+    customer = getattr(request, "customer", None) or signed_in_customer(request)
+    quote = Quote.objects.filter(public_id=quote_id, customer=customer).first() if customer else None
+    if quote is None:
+        raise Http404
+    return quote
+
+
 def customer_subscriptions(customer: Customer) -> list[Subscription]:
     """Every subscription the vendor lists for `customer` (none when the vendor does not know them)."""
-    from subscriptions.cleverbridge import Rejected, get_client
-
     try:
         with get_client() as client:
             found = client.get_subscriptions_for_customer(customer_id=customer.vendor_id)

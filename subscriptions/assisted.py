@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from subscriptions import ledger, services
+from subscriptions.access import customer_subscriptions
 from subscriptions.cleverbridge import Rejected, get_client
 from subscriptions.formatting import format_money
 from subscriptions.models import AssistedChange, Customer, QuoteState, SignInLink
@@ -80,8 +81,6 @@ def live_subscriptions_read(*, customer: Customer, staff_user, ip: str | None) -
 
     Vendor failures propagate (`CleverbridgeError`); the entry is written only when the read succeeded.
     """
-    from subscriptions.access import customer_subscriptions
-
     subscriptions = customer_subscriptions(customer)
     with transaction.atomic():
         ledger.record(

@@ -7,12 +7,11 @@ change against the same offers, so the page and the checks always agree.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from django.conf import settings
+
+from subscriptions.cleverbridge import AddItem, CleverbridgeError, Rejected, Subscription, SubscriptionItem, get_client
 from subscriptions.models import CatalogProduct, ChangeKind
-
-if TYPE_CHECKING:
-    from subscriptions.cleverbridge import Subscription, SubscriptionItem
 
 __all__ = ["Offer", "addon_offer", "coterm_offer", "offers_for", "seat_limits", "vendor_product_problem"]
 
@@ -168,10 +167,6 @@ def vendor_product_problem(product_id: int) -> str | None:
     a 404 means the vendor does not know the product. Without a probe subscription nothing is
     checked and the catalog says so.
     """
-    from django.conf import settings
-
-    from subscriptions.cleverbridge import AddItem, CleverbridgeError, Rejected, get_client
-
     probe = settings.CATALOG_PROBE_SUBSCRIPTION_ID
     if not probe:
         return None

@@ -1,7 +1,8 @@
-"""Money, dates and statuses for people: one implementation for pages, e-mails and the admin.
+"""Money, dates, statuses and a quote's words for people: one implementation for pages, e-mails and the admin.
 
 Babel does the locale work; we never build "1.234,56" by hand. Dates are written with the
-month's name so "05/06" cannot be misread.
+month's name so "05/06" cannot be misread. The consent text is built here from the stored quote
+alone, so what was shown, what was agreed and what the ledger keeps are the same words.
 """
 
 from __future__ import annotations
@@ -12,17 +13,24 @@ from decimal import ROUND_HALF_UP, Decimal
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as babel_format_date
 from babel.numbers import format_currency, get_currency_precision
+from django.conf import settings
 from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext, to_locale
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext, to_locale
+
+from subscriptions.cleverbridge import STATUS_LABELS
+from subscriptions.models import ChangeKind, Quote
 
 __all__ = [
+    "CONSENT_TEXT_VERSION",
     "babel_locale",
-    "billing_interval_label",
+    "consent_text",
     "format_date",
     "format_datetime",
     "format_money",
     "format_month",
+    "interval_phrase",
+    "payment_label",
     "renewal_type_label",
     "status_label",
     "timeline_label",
@@ -30,17 +38,6 @@ __all__ = [
 
 DATE_PATTERNS = {"en": "d MMMM y", "de": "d. MMMM y"}
 """Day, month name, year: unambiguous. Other languages use Babel's "long" format."""
-
-STATUS_LABELS = {
-    1: _("Active"),
-    2: _("Deactivated"),
-    3: _("Finished"),
-    4: _("Grace"),
-    5: _("Hold"),
-    6: _("New"),
-    7: _("Handled by client"),
-    8: _("Awaiting new order"),
-}
 
 
 def babel_locale(locale: str | None = None) -> Locale:
@@ -127,14 +124,79 @@ def renewal_type_label(renewal_type: str) -> str:
     return str(RENEWAL_TYPE_LABELS.get(renewal_type, renewal_type))
 
 
-def billing_interval_label(months: int, days: int) -> str:
-    """Labels such as "Monthly", "Yearly", "Every 3 months", "Every 14 days"."""
+def interval_phrase(months: int, days: int, *, label: bool = False) -> str:
+    """A billing interval in words, inside a sentence or (`label=True`) on its own.
+
+    In a sentence: "per month", "per year", "every 3 months", "every 14 days", else "per billing interval".
+    As a label: "Monthly", "Yearly", "Every 3 months", "Every 14 days", else "" (nothing to show).
+    """
     if months and not days:
         if months == 1:
-            return str(_("Monthly"))
+            return gettext("Monthly") if label else gettext("per month")
         if months == 12:
-            return str(_("Yearly"))
-        return ngettext("Every %(n)d month", "Every %(n)d months", months) % {"n": months}
+            return gettext("Yearly") if label else gettext("per year")
+        if label:
+            return ngettext("Every %(n)d month", "Every %(n)d months", months) % {"n": months}
+        return gettext("every %(n)d months") % {"n": months}
     if days and not months:
-        return ngettext("Every %(n)d day", "Every %(n)d days", days) % {"n": days}
-    return ""
+        if label:
+            return ngettext("Every %(n)d day", "Every %(n)d days", days) % {"n": days}
+        return gettext("every %(n)d days") % {"n": days}
+    return "" if label else gettext("per billing interval")
+
+
+# --- The words of a quote ---------------------------------------------------------------------
+
+CONSENT_TEXT_VERSION = "2026-11-1"
+"""Stored with every consent; a change to the sentence below gets a new version."""
+
+
+def payment_label(quote: Quote) -> str:
+    """What the quote will be charged to: "Visa ending in 765T", or the type alone, or the method on file."""
+    if quote.payment_type and quote.payment_last_four:
+        return gettext("%(type)s ending in %(last_four)s") % {
+            "type": quote.payment_type,
+            "last_four": quote.payment_last_four,
+        }
+    if quote.payment_type:
+        return quote.payment_type
+    return gettext("the payment method on file")
+
+
+def consent_text(quote: Quote, *, language: str | None = None) -> str:
+    """The exact sentence the customer agrees to, built from the stored quote only (version CONSENT_TEXT_VERSION)."""
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
+    with translation.override(language):
+        values = {
+            "product": quote.product_name,
+            "subscription": f"S{quote.subscription_id}",
+            "before": quote.quantity_before,
+            "after": quote.quantity_after,
+            "charge_gross": format_money(quote.charge_now_gross, quote.currency, language),
+            "charge_net": format_money(quote.charge_now_net, quote.currency, language),
+            "charge_vat": format_money(quote.charge_now_vat, quote.currency, language),
+            "until": format_date(quote.next_billing_date, language),
+            "recurring_gross": format_money(quote.next_billing_gross, quote.currency, language),
+            "recurring_net": format_money(quote.next_billing_net, quote.currency, language),
+            "recurring_vat": format_money(quote.next_billing_vat, quote.currency, language),
+            "interval": interval_phrase(quote.interval_months, quote.interval_days),
+            "payment": payment_label(quote),
+        }
+        if quote.kind == ChangeKind.ADDON:
+            what = gettext("I agree to add %(product)s to subscription %(subscription)s.") % values
+        else:
+            what = (
+                gettext(
+                    "I agree to change %(product)s on subscription %(subscription)s from %(before)d to %(after)d seats."
+                )
+                % values
+            )
+        money = (
+            gettext(
+                "%(charge_gross)s (%(charge_net)s net plus %(charge_vat)s VAT) will be charged now to my "
+                "%(payment)s for the remaining time until %(until)s. From %(until)s, %(recurring_gross)s "
+                "(%(recurring_net)s net plus %(recurring_vat)s VAT) will be billed %(interval)s."
+            )
+            % values
+        )
+        return f"{what} {money}"

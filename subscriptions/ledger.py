@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from babel.numbers import get_currency_precision
 from django.db import transaction
 
-from subscriptions.models import AMOUNT_FIELDS, LedgerEntry, Quote
-
-if TYPE_CHECKING:
-    from subscriptions.cleverbridge import Exchange
-    from subscriptions.models import Customer
+from subscriptions.cleverbridge import Exchange
+from subscriptions.models import AMOUNT_FIELDS, Customer, LedgerEntry, Quote
 
 __all__ = ["amount_text", "exchange_data", "quote_data", "record"]
 

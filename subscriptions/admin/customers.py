@@ -17,7 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from subscriptions import assisted, services
+from subscriptions import assisted, formatting, services
 from subscriptions.admin.changes import charged_now
 from subscriptions.admin.site import IdSearchMixin, ReadOnlyAdmin, ReadOnlyMixin
 from subscriptions.catalog import offers_for
@@ -229,9 +229,9 @@ class AssistedChangeAdmin(ReadOnlyAdmin):
             quote = prepared.quote
             extra_context.update(
                 quote=quote,
-                consent_text=services.consent_text(quote, language=prepared.customer.locale or None),
-                payment_label=services.payment_label(quote),
-                interval_phrase=services.interval_phrase(quote.interval_months, quote.interval_days),
+                consent_text=formatting.consent_text(quote, language=prepared.customer.locale or None),
+                payment_label=formatting.payment_label(quote),
+                interval_phrase=formatting.interval_phrase(quote.interval_months, quote.interval_days),
                 can_send=request.user.has_perm("subscriptions.prepare_change")
                 and quote.state == "quoted"
                 and not quote.is_expired(),

@@ -1,12 +1,6 @@
-"""The support console's admin site: every admin page needs a password AND a TOTP code (django-otp).
+"""The support console's small shared tools: read-only admins, a date-range list filter, id-aware search.
 
-`install()` makes `django.contrib.admin.site` (the default site every `@admin.register` uses) this
-site, moving over whatever was registered before it ran (auth, django-otp, the task queue), so no
-ModelAdmin anywhere is served without two-factor authentication. It runs when
-`subscriptions.admin` is imported during admin autodiscovery; apps after it (the sandbox) register
-straight onto this site.
-
-Also the console's small shared tools: a date-range list filter and id-aware search.
+The console's two-factor site itself is `subscriptions.staff_site.StaffAdminSite`, the default admin site.
 """
 
 from __future__ import annotations
@@ -16,18 +10,13 @@ import json
 from decimal import Decimal
 
 from django.contrib import admin
-from django.contrib.admin import sites
 from django.db.models import Q
-from django.utils.functional import empty
-from django_otp.admin import OTPAdminSite
 
 __all__ = [
     "DateRangeFilter",
     "IdSearchMixin",
     "ReadOnlyAdmin",
     "ReadOnlyMixin",
-    "StaffAdminSite",
-    "install",
     "pretty_json",
 ]
 
@@ -48,32 +37,6 @@ class ReadOnlyMixin:
 class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def get_actions(self, request):
         return {}
-
-
-class StaffAdminSite(OTPAdminSite):
-    """Staff with a verified TOTP device only; a password alone is treated like no staff at all."""
-
-    site_header = "Support console"
-    site_title = "Support console"
-    index_title = "Customers, changes and the ledger"
-
-    def __init__(self, name: str = "admin"):
-        super().__init__(name)
-
-
-def install() -> StaffAdminSite:
-    """Make the default admin site a StaffAdminSite (idempotent); returns it."""
-    current = sites.site._wrapped
-    if isinstance(current, StaffAdminSite):
-        return current
-    staff_site = StaffAdminSite()
-    if current is not empty:
-        for model, model_admin in current._registry.items():
-            model_admin.admin_site = staff_site
-            staff_site._registry[model] = model_admin
-        current._registry.clear()
-    sites.site._wrapped = staff_site
-    return staff_site
 
 
 class DateRangeFilter(admin.FieldListFilter):

@@ -3,11 +3,11 @@
 from django import template
 
 from subscriptions.formatting import (
-    billing_interval_label,
     format_date,
     format_datetime,
     format_money,
     format_month,
+    interval_phrase,
     renewal_type_label,
     status_label,
 )
@@ -55,4 +55,4 @@ def card_expiry(payment) -> str:
 
 @register.simple_tag
 def billing_interval(subscription) -> str:
-    return billing_interval_label(subscription.interval_months, subscription.interval_days)
+    return interval_phrase(subscription.interval_months, subscription.interval_days, label=True)

@@ -10,8 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from subscriptions import access, signin
-from subscriptions.errors import vendor_failure_page
 from subscriptions.models import SignInLink
+from subscriptions.models.customers import token_hash
+from subscriptions.failures import vendor_failure_page
 
 
 class SignInForm(forms.Form):
@@ -52,7 +53,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 def sign_in_link(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a button, POST uses the link: mail scanners that follow links must not use it up."""
     if request.method == "GET":
-        link = SignInLink.objects.filter(token_hash=_hash(token), kind=SignInLink.Kind.EMAIL).first()
+        link = SignInLink.objects.filter(token_hash=token_hash(token), kind=SignInLink.Kind.EMAIL).first()
         problem = _problem(link)
         if problem:
             return _link_problem(request, problem)
@@ -83,12 +84,6 @@ def portal_link(request: HttpRequest, token: str) -> HttpResponse:
 def sign_out(request: HttpRequest) -> HttpResponse:
     access.sign_out(request)
     return render(request, "account/signed_out.html")
-
-
-def _hash(token: str) -> str:
-    from subscriptions.models.customers import token_hash
-
-    return token_hash(token)
 
 
 def _problem(link: SignInLink | None) -> str:

@@ -7,7 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from subscriptions import signin
-from subscriptions.cleverbridge import CleverbridgeError, Rejected, get_client
+from subscriptions.cleverbridge import CleverbridgeError, Rejected
 from subscriptions.models import PortalKey
 
 
@@ -41,12 +41,9 @@ def portal_sessions(request: HttpRequest) -> JsonResponse:
     if not isinstance(return_url, str) or not signin.portal_return_url_allowed(return_url):
         return _error(400, "return_url must be an http(s) URL on an allowed host")
     try:
-        with get_client() as client:
-            known = client.get_subscriptions_for_customer(customer_id=customer_id)
-    except Rejected as exc:
-        if exc.status != 404:
-            return _error(502, "the subscription service refused the lookup")
-        known = []
+        known = signin.portal_customer_known(customer_id=customer_id)
+    except Rejected:
+        return _error(502, "the subscription service refused the lookup")
     except CleverbridgeError:
         return _error(503, "the subscription service is unavailable; try again")
     if not known:

@@ -7,8 +7,8 @@ from django.contrib import admin
 from django.contrib.admin.sites import site
 from django.urls import reverse
 
-from subscriptions.admin.site import StaffAdminSite
 from subscriptions.models import Customer
+from subscriptions.staff_site import StaffAdminSite
 from tests.admin.otp import current_token, device_for, password_only, verified
 
 

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 from django.urls import reverse
 
+from subscriptions.formatting import CONSENT_TEXT_VERSION
 from subscriptions.models import Consent, LedgerEntry, QuoteState
-from subscriptions.services import CONSENT_TEXT_VERSION
 from tests.cast import CLOUDIFY_M, MONTHLY
 from tests.changes.flows import commit, preview
 

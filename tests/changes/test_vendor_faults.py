@@ -9,7 +9,7 @@ import httpx
 import pytest
 from django.urls import reverse
 
-import subscriptions.cleverbridge as cleverbridge
+from subscriptions.cleverbridge import client as cleverbridge
 from subscriptions.models import LedgerEntry, Quote, QuoteState
 from tests.cast import CLOUDIFY_M, MONTHLY
 from tests.changes.flows import commit, preview

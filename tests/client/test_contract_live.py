@@ -7,8 +7,8 @@ import pytest
 from django.core.signals import request_finished
 
 from sandbox import views as sandbox_views
-from subscriptions import cleverbridge
 from subscriptions.cleverbridge import IncreaseQuantity, OutcomeUnknown
+from subscriptions.cleverbridge import client as cleverbridge
 from tests.client.sandbox_control import GUIDE_NOW, SUBSCRIPTION_ID, Sandbox
 from tests.client.scripted import FakeSleep
 

@@ -6,7 +6,6 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from subscriptions import cleverbridge
 from subscriptions.cleverbridge import (
     AddItem,
     IncreaseQuantity,
@@ -17,6 +16,7 @@ from subscriptions.cleverbridge import (
     Unavailable,
     UpdateItem,
 )
+from subscriptions.cleverbridge import client as cleverbridge
 from tests.client.sandbox_control import (
     BACKUP_ADDON,
     CLOUDIFY_M,

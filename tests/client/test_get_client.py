@@ -4,7 +4,7 @@ import httpx
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from subscriptions import cleverbridge
+from subscriptions.cleverbridge import client as cleverbridge
 from tests.client.scripted import Vendor, reply
 
 

@@ -19,8 +19,8 @@ from django.core import mail
 from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 
-from subscriptions import cleverbridge
 from subscriptions.access import CUSTOMER_SESSION_KEY
+from subscriptions.cleverbridge import client as cleverbridge
 from subscriptions.models import Customer
 from tests import cast
 from tests.vendor import Vendor

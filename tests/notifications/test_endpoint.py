@@ -8,8 +8,8 @@ import logging
 
 import pytest
 
+from subscriptions.cleverbridge.payloads import Malformed, parse_paid_order
 from subscriptions.models import InboundNotification, NotificationStatus
-from subscriptions.notifications import Malformed, parse_paid_order
 from tests.notifications.conftest import ENDPOINT, SECRET
 from tests.notifications.payloads import body, paid_order
 

@@ -8,8 +8,8 @@ import httpx
 import pytest
 from django.urls import reverse
 
-import subscriptions.cleverbridge as cleverbridge
 from sandbox.models import DeliveryState, NotificationDelivery
+from subscriptions.cleverbridge import client as cleverbridge
 from subscriptions.models import InboundNotification, LedgerEntry, NotificationStatus, Quote, QuoteState
 from tests.cast import BACKUP, CLOUDIFY_M, MONTHLY, OTTOS, sign_in
 from tests.changes.flows import HTMX, commit, preview

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from django.core.management import call_command
 
-import subscriptions.cleverbridge as cleverbridge
+from subscriptions.cleverbridge import client as cleverbridge
 from subscriptions.models import InboundNotification, LedgerEntry, NotificationStatus, Quote, QuoteState
 from subscriptions.reconcile import reconcile_due, reconcile_quote
 from tests.cast import CLOUDIFY_M, MONTHLY, STORAGE_A, YEARLY

@@ -8,7 +8,7 @@ from django.template import Context, Template
 from django.utils import translation
 
 from subscriptions.cleverbridge import Prices
-from subscriptions.formatting import billing_interval_label, format_date, format_money, format_month, status_label
+from subscriptions.formatting import format_date, format_money, format_month, interval_phrase, status_label
 from tests.cast import sign_in
 
 NBSP = "\xa0"
@@ -60,10 +60,28 @@ def test_format_month_and_labels():
     with translation.override("en"):  # the labels follow the active language
         assert status_label(1) == "Active"
         assert status_label(42) == "Unknown status (42)"
-        assert billing_interval_label(1, 0) == "Monthly"
-        assert billing_interval_label(12, 0) == "Yearly"
-        assert billing_interval_label(3, 0) == "Every 3 months"
-        assert billing_interval_label(0, 14) == "Every 14 days"
+        assert interval_phrase(1, 0, label=True) == "Monthly"
+        assert interval_phrase(12, 0, label=True) == "Yearly"
+        assert interval_phrase(3, 0, label=True) == "Every 3 months"
+        assert interval_phrase(0, 14, label=True) == "Every 14 days"
+        assert interval_phrase(1, 14, label=True) == ""
+
+
+@pytest.mark.parametrize(
+    ("language", "months", "days", "phrase"),
+    [
+        ("en", 1, 0, "per month"),
+        ("en", 12, 0, "per year"),
+        ("en", 3, 0, "every 3 months"),
+        ("en", 0, 14, "every 14 days"),
+        ("en", 1, 14, "per billing interval"),
+        ("de", 1, 0, "monatlich"),
+        ("de", 3, 0, "alle 3 Monate"),
+    ],
+)
+def test_the_interval_inside_a_sentence(language, months, days, phrase):
+    with translation.override(language):
+        assert interval_phrase(months, days) == phrase
 
 
 @pytest.mark.parametrize(

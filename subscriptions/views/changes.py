@@ -11,12 +11,12 @@ import logging
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from subscriptions import formatting, services
-from subscriptions.access import customer_required, load_subscription
+from subscriptions.access import customer_required, load_quote, load_subscription
 from subscriptions.catalog import offers_for
 from subscriptions.cleverbridge import CleverbridgeError, Unavailable
 from subscriptions.forms import ChangeRequestForm, ConsentForm
@@ -33,17 +33,12 @@ def _user_agent(request: HttpRequest) -> str:
     return request.META.get("HTTP_USER_AGENT", "")
 
 
-def _customer_quote(request: HttpRequest, quote_id) -> Quote:
-    """The signed-in customer's quote, or 404 (a foreign quote looks like an unknown one)."""
-    return get_object_or_404(Quote, public_id=quote_id, customer=request.customer)
-
-
 def _quote_context(request: HttpRequest, quote: Quote, **extra) -> dict:
     return {
         "quote": quote,
-        "consent_text": services.consent_text(quote),
-        "payment_label": services.payment_label(quote),
-        "interval_phrase": services.interval_phrase(quote.interval_months, quote.interval_days),
+        "consent_text": formatting.consent_text(quote),
+        "payment_label": formatting.payment_label(quote),
+        "interval_phrase": formatting.interval_phrase(quote.interval_months, quote.interval_days),
         "can_commit": quote.state == QuoteState.QUOTED and not quote.is_expired(),
         **extra,
     }
@@ -57,7 +52,7 @@ def preview_create(request: HttpRequest, subscription_id: int) -> HttpResponse:
         subscription = load_subscription(request, subscription_id)
     except CleverbridgeError:
         if not request.htmx:
-            raise  # the friendly 503 page (subscriptions.errors)
+            raise  # the friendly 503 page (subscriptions.failures)
         message = _("We could not reach the billing provider just now. Nothing was changed. Please try again.")
         return render(request, "changes/preview_problem.html#problem", {"message": message})
     form = ChangeRequestForm(request.POST)
@@ -109,7 +104,7 @@ def _preview_problem(request: HttpRequest, subscription, message: str, *, status
 @require_GET
 @customer_required
 def quote_detail(request: HttpRequest, quote_id) -> HttpResponse:
-    quote = _customer_quote(request, quote_id)
+    quote = load_quote(request, quote_id)
     return render(request, "changes/quote.html", _quote_context(request, quote))
 
 
@@ -128,7 +123,7 @@ def quote_commit(request: HttpRequest, quote_id) -> HttpResponse:
             user_agent=_user_agent(request),
         )
     except services.CommitRefused as exc:
-        quote = _customer_quote(request, quote_id)
+        quote = load_quote(request, quote_id)
         context = _quote_context(request, quote, refusal=exc.message, refusal_code=exc.code)
         if request.htmx:
             return render(request, "changes/quote.html#quote", context)
@@ -160,8 +155,8 @@ def _receipt_context(quote: Quote) -> dict:
             for entry in quote.ledger_entries.order_by("created_at", "id")
             if (label := formatting.timeline_label(entry.action))
         ],
-        "payment_label": services.payment_label(quote),
-        "interval_phrase": services.interval_phrase(quote.interval_months, quote.interval_days),
+        "payment_label": formatting.payment_label(quote),
+        "interval_phrase": formatting.interval_phrase(quote.interval_months, quote.interval_days),
     }
 
 
@@ -169,7 +164,7 @@ def _receipt_context(quote: Quote) -> dict:
 @customer_required
 def receipt(request: HttpRequest, quote_id) -> HttpResponse:
     """The receipt; htmx polls its outcome fragment while the change is still being confirmed or paid."""
-    quote = _customer_quote(request, quote_id)
+    quote = load_quote(request, quote_id)
     if request.htmx:
         return render(request, "changes/receipt.html#outcome", _receipt_context(quote))
     return render(request, "changes/receipt.html", _receipt_context(quote))

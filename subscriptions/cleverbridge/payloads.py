@@ -1,0 +1,151 @@
+"""The vendor's PaidOrderNotification, read with the same helpers as the API's answers.
+
+Every number is bounded by the model field it is stored in, so a value PostgreSQL could not hold
+is malformed here instead of failing later as a database error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from subscriptions.cleverbridge.parsing import Unreadable, amount, json_object, moment, text, whole_number
+
+__all__ = [
+    "BIG_MAX",
+    "SMALL_MAX",
+    "Malformed",
+    "PaidItem",
+    "PaidOrder",
+    "load",
+    "parse_paid_order",
+    "type_of",
+]
+
+TEST_STATUS = "TST"
+BIG_MAX = 2**63 - 1
+"""The largest BigIntegerField value (purchase, subscription and product ids)."""
+SMALL_MAX = 2**31 - 1
+"""The largest PositiveIntegerField value on PostgreSQL (running and interval numbers, quantities)."""
+
+
+class Malformed(Unreadable):
+    """The body is not a notification we can read; `str(exc)` says why."""
+
+
+@dataclass(frozen=True)
+class PaidItem:
+    """One subscription item of a paid purchase (`items[].recurringBilling`)."""
+
+    subscription_id: int
+    running_no: int
+    interval_number: int | None
+    next_billing_date: datetime | None
+    gross: Decimal | None
+    product_id: int | None
+    quantity: int | None
+
+
+@dataclass(frozen=True)
+class PaidOrder:
+    purchase_id: int
+    status_id: str
+    date: datetime | None
+    currency: str
+    revenue_category: str
+    gross: Decimal | None
+    net: Decimal | None
+    vat: Decimal | None
+    items: tuple[PaidItem, ...]
+
+    @property
+    def is_test(self) -> bool:
+        return self.status_id.upper() == TEST_STATUS
+
+    def amount_for(self, item: PaidItem) -> Decimal | None:
+        """What the purchase charged for this item: the item's own gross, else the purchase's total."""
+        return item.gross if item.gross is not None else self.gross
+
+
+def load(body: str) -> dict[str, Any]:
+    """The body as a JSON object (raises Malformed)."""
+    try:
+        return json_object(body)
+    except Unreadable as exc:
+        raise Malformed(str(exc)) from None
+
+
+def type_of(data: dict[str, Any]) -> str:
+    """`meta.type`, e.g. "PaidOrderNotification" (raises Malformed)."""
+    meta = data.get("meta")
+    if not isinstance(meta, dict):
+        raise Malformed("meta is missing or not an object")
+    kind = meta.get("type")
+    if not isinstance(kind, str) or not kind.strip():
+        raise Malformed("meta.type is missing")
+    return text(kind.strip()[:100])
+
+
+def _first(data: dict[str, Any], *names: str) -> Any:
+    return next((data[name] for name in names if data.get(name) is not None), None)
+
+
+def _label(value: Any, limit: int) -> str:
+    return text(value.strip()[:limit]) if isinstance(value, str) else ""
+
+
+def parse_paid_order(data: dict[str, Any]) -> PaidOrder:
+    """Read a PaidOrderNotification (raises Malformed). Only subscription items are kept."""
+    try:
+        return _paid_order(data)
+    except Malformed:
+        raise
+    except Unreadable as exc:
+        raise Malformed(str(exc)) from None
+
+
+def _paid_order(data: dict[str, Any]) -> PaidOrder:
+    meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
+    items_data = data.get("items")
+    if not isinstance(items_data, list):
+        raise Malformed("items is missing or not a list")
+    items = []
+    for index, item in enumerate(items_data):
+        if not isinstance(item, dict):
+            raise Malformed(f"items[{index}] is not an object")
+        billing = item.get("recurringBilling")
+        if billing is None:
+            continue
+        if not isinstance(billing, dict):
+            raise Malformed(f"items[{index}].recurringBilling is not an object")
+        where = f"items[{index}].recurringBilling"
+        items.append(
+            PaidItem(
+                subscription_id=whole_number(billing.get("subscriptionId"), f"{where}.subscriptionId", most=BIG_MAX),
+                running_no=whole_number(
+                    billing.get("subscriptionItemRunningNo"), f"{where}.subscriptionItemRunningNo", most=SMALL_MAX
+                ),
+                interval_number=whole_number(
+                    billing.get("intervalNumber"), f"{where}.intervalNumber", missing=None, most=SMALL_MAX
+                ),
+                next_billing_date=moment(billing.get("nextBillingDate"), f"{where}.nextBillingDate"),
+                gross=amount(
+                    _first(item, "totalGrossPrice", "grossPrice"), f"items[{index}].totalGrossPrice", missing=None
+                ),
+                product_id=whole_number(item.get("productId"), f"items[{index}].productId", missing=None, most=BIG_MAX),
+                quantity=whole_number(item.get("quantity"), f"items[{index}].quantity", missing=None, most=SMALL_MAX),
+            )
+        )
+    return PaidOrder(
+        purchase_id=whole_number(data.get("purchaseId"), "purchaseId", most=BIG_MAX),
+        status_id=_label(data.get("statusId"), 20),
+        date=moment(meta.get("date"), "meta.date"),
+        currency=_label(_first(data, "currencyId", "currency"), 3).upper(),
+        revenue_category=_label(_first(data, "subscriptionRevenueCategoryId", "revenueCategoryId"), 40),
+        gross=amount(_first(data, "totalGrossPrice", "grossPrice"), "totalGrossPrice", missing=None),
+        net=amount(_first(data, "totalNetPrice", "netPrice"), "totalNetPrice", missing=None),
+        vat=amount(_first(data, "totalVatPrice", "vatPrice"), "totalVatPrice", missing=None),
+        items=tuple(items),
+    )
