@@ -20,8 +20,8 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from subscriptions.cleverbridge import Rejected, Subscription, get_client
 from subscriptions.errors import NotFound
-from subscriptions.models import Customer, Quote
 from subscriptions.failures import vendor_failure_page
+from subscriptions.models import Customer, Quote
 
 CUSTOMER_SESSION_KEY = "customer_pk"
 

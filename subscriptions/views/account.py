@@ -10,9 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from subscriptions import access, signin
+from subscriptions.failures import vendor_failure_page
 from subscriptions.models import SignInLink
 from subscriptions.models.customers import token_hash
-from subscriptions.failures import vendor_failure_page
 
 
 class SignInForm(forms.Form):
