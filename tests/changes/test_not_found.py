@@ -8,7 +8,7 @@ from subscriptions import services
 from subscriptions.cleverbridge import IncreaseQuantity, get_client
 from subscriptions.errors import NotFound, NotYours
 from subscriptions.models import Quote
-from tests.changes.conftest import MONTHLY, OTTOS
+from tests.cast import MONTHLY, OTTOS
 from tests.changes.flows import preview
 
 
@@ -27,8 +27,8 @@ def test_quoting_another_customers_subscription_is_not_yours(anna, vendor, catal
     assert not Quote.objects.exists()
 
 
-def test_committing_another_customers_quote_is_not_found(browser, otto, vendor):
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=1)
+def test_committing_another_customers_quote_is_not_found(anna_client, otto, vendor):
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=1)
 
     with pytest.raises(NotFound):
         services.quote_commit(customer=otto, quote_id=quote.public_id, consent_given=True, ip=None, user_agent="")
