@@ -168,9 +168,14 @@ def ledger_maintenance(connection: BaseDatabaseWrapper) -> Iterator[None]:
     """
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            cursor.execute("SELECT current_setting('session_replication_role')")
+            (before,) = cursor.fetchone()
             cursor.execute("SET LOCAL session_replication_role = replica")
         elif connection.vendor == "sqlite":
             cursor.execute(f"INSERT INTO {MAINTENANCE} (since) VALUES (datetime('now'))")  # noqa: S608
         yield
-        if connection.vendor == "sqlite":
+        if connection.vendor == "postgresql":
+            # SET LOCAL lasts until the outermost transaction ends; this block may be nested in one.
+            cursor.execute("SELECT set_config('session_replication_role', %s, true)", [before])
+        elif connection.vendor == "sqlite":
             cursor.execute(f"DELETE FROM {MAINTENANCE}")  # noqa: S608
