@@ -42,6 +42,7 @@ __all__ = [
     "entry_fields",
     "entry_hash",
     "exchange_data",
+    "fields_hash",
     "quote_data",
     "record",
 ]
@@ -232,10 +233,11 @@ def entry_fields(entry: LedgerEntry) -> dict[str, Any]:
 
 
 def entry_hash(entry: LedgerEntry) -> str:
-    return _digest(entry_fields(entry), sequence=entry.sequence, prev_hash=entry.prev_hash)
+    return fields_hash(entry_fields(entry), sequence=entry.sequence, prev_hash=entry.prev_hash)
 
 
-def _digest(fields: dict[str, Any], *, sequence: int, prev_hash: str) -> str:
+def fields_hash(fields: dict[str, Any], *, sequence: int, prev_hash: str) -> str:
+    """The hash from an entry's fields alone, so a consent record can be checked without the database."""
     canonical = json.dumps(
         _canonical({**fields, "sequence": sequence, "prev_hash": prev_hash}),
         sort_keys=True,
@@ -386,7 +388,7 @@ def consent_record_verify(record: dict[str, Any]) -> LedgerEntry:
         raise LedgerTampered(f"not a consent record: {exc!r} is missing") from exc
     if action != CONSENT_ACTION:
         raise LedgerTampered(f"not a consent record: its entry is {action!r}")
-    computed = _digest(fields, sequence=sequence, prev_hash=prev_hash)
+    computed = fields_hash(fields, sequence=sequence, prev_hash=prev_hash)
     if computed != claimed:
         raise LedgerTampered(f"the record was changed: its content hashes to {computed}, not to {claimed}")
     entry = LedgerEntry.objects.filter(hash=claimed).first()
