@@ -143,3 +143,28 @@ def test_the_applications_own_role_cannot_open_the_maintenance_block(customer):
             raw("DELETE FROM subscriptions_ledgerentry")
         transaction.set_rollback(True)
     assert LedgerEntry.objects.count() == 1
+
+
+def test_a_chain_rewritten_consistently_is_caught_by_a_kept_head(customer, attacker):
+    """Re-hashing everything after an edit fools the walk, not a head kept from an earlier run."""
+    first, second = append(customer, 2)
+    kept = f"{second.sequence}:{second.hash}"
+    append(customer, 1)
+    assert "ledger intact: 3 entries" in verify()
+
+    one_cent_more(first)
+    prev_hash = "0" * 64
+    for entry in LedgerEntry.objects.order_by("sequence"):
+        entry.prev_hash = prev_hash
+        new_hash = ledger.entry_hash(entry)
+        raw(
+            "UPDATE subscriptions_ledgerentry SET prev_hash = %s, hash = %s WHERE id = %s",
+            [prev_hash, new_hash, entry.pk],
+        )
+        prev_hash = new_hash
+    raw("UPDATE subscriptions_ledgerhead SET hash = %s", [prev_hash])
+    assert "ledger intact: 3 entries" in verify()
+
+    out = StringIO()
+    with pytest.raises(CommandError, match=f"ledger rewritten at or before sequence 2: kept {second.hash}"):
+        call_command("verify_ledger", "--anchor", kept, stdout=out)

@@ -13,6 +13,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from subscriptions.ledger import LedgerTampered, chain_verified_record, chain_verify, consent_record_verify
+from subscriptions.models import LedgerEntry
 
 logger = logging.getLogger("subscriptions.ledger")
 
@@ -22,8 +23,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--consent", metavar="PATH", help="A consent record (JSON) downloaded from a receipt.")
+        parser.add_argument(
+            "--anchor",
+            metavar="SEQUENCE:HASH",
+            action="append",
+            default=[],
+            help="A head kept from an earlier run; the entry at that sequence must still have that hash.",
+        )
 
-    def handle(self, *args, consent: str | None = None, **options) -> str:
+    def handle(self, *args, consent: str | None = None, anchor: list[str], **options) -> str:
         if consent:
             return self._consent(Path(consent))
         report = chain_verify()
@@ -31,10 +39,22 @@ class Command(BaseCommand):
         if report.broken is not None:
             logger.error("ledger broken at %s", report.broken)
             raise CommandError(f"ledger broken at {report.broken}")
+        for kept in anchor:
+            self._anchor(kept)
         line = f"ledger intact: {report.entries} entries, head {report.head_hash}"
         logger.info("ledger head at sequence %s: %s", report.head_sequence, report.head_hash)
         self.stdout.write(line)
         return ""
+
+    def _anchor(self, kept: str) -> None:
+        sequence, _, expected = kept.partition(":")
+        if not sequence.isdigit() or len(expected) != 64:
+            raise CommandError(f"an anchor is SEQUENCE:HASH, not {kept!r}")
+        entry = LedgerEntry.objects.filter(sequence=int(sequence)).first()
+        if entry is None or entry.hash != expected.lower():
+            found = entry.hash if entry is not None else "no entry"
+            logger.error("ledger rewritten: entry %s is %s, kept head %s", sequence, found, expected)
+            raise CommandError(f"ledger rewritten at or before sequence {sequence}: kept {expected}, found {found}")
 
     def _consent(self, path: Path) -> str:
         try:
