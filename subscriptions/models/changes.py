@@ -20,6 +20,7 @@ from subscriptions.models.customers import Customer
 
 __all__ = [
     "AMOUNT_FIELDS",
+    "GENESIS_HASH",
     "IN_FLIGHT_STATES",
     "AddOn",
     "AppendOnlyError",
@@ -28,6 +29,7 @@ __all__ = [
     "Consent",
     "CotermOffer",
     "LedgerEntry",
+    "LedgerHead",
     "Quote",
     "QuoteState",
 ]
@@ -342,6 +344,9 @@ class Consent(models.Model):
 # --- The audit ledger -------------------------------------------------------------------------
 
 
+GENESIS_HASH = "0" * 64
+
+
 class AppendOnlyError(Exception):
     """Ledger entries are written once and never changed or removed."""
 
@@ -383,6 +388,18 @@ class LedgerEntry(models.Model):
         help_text="Empty for staff actions about a customer rather than one change (e.g. staff.exported_ledger).",
     )
     data = models.JSONField(encoder=DjangoJSONEncoder, default=dict)
+    sequence = models.PositiveBigIntegerField(
+        unique=True, editable=False, help_text="Position in the chain, from 1 without gaps; a gap is a removed entry."
+    )
+    prev_hash = models.CharField(
+        max_length=64, unique=True, editable=False, help_text="The hash of the entry before (zeros for the first)."
+    )
+    hash = models.CharField(
+        max_length=64,
+        unique=True,
+        editable=False,
+        help_text="SHA-256 of the entry's canonical form.",
+    )
 
     objects = LedgerQuerySet.as_manager()
 
@@ -401,3 +418,23 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("ledger entries cannot be deleted")
+
+
+class LedgerHead(models.Model):
+    """The chain's last sequence and hash, one row, locked by every append so no two entries share a predecessor.
+
+    It also keeps how far the chain was last found intact, so a status check only walks the entries added since.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    sequence = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    verified_sequence = models.PositiveBigIntegerField(default=0)
+    verified_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="ledger_head_single_row")]
+
+    def __str__(self) -> str:
+        return f"ledger head {self.sequence} {self.hash}"
