@@ -344,10 +344,18 @@ class VendorCache:
         """`getsubscription`, from the cache when fresh enough; `max_age=0` always asks the vendor (commits)."""
         now = _aware(now)
 
+        if isinstance(subscription_id, bool) or not isinstance(subscription_id, int):
+            raise ValueError(f"subscription ids are kept as numbers, not {subscription_id!r}")
+
         def refresh() -> Cached[Subscription]:
             numbered_before = self._counter()
             value = fetch()
-            self._store_subscriptions([value], numbered_before=numbered_before, fetched_at=now)
+            if value.id == subscription_id:
+                self._store_subscriptions([value], numbered_before=numbered_before, fetched_at=now)
+            else:
+                logger.warning(
+                    "vendor cache: asked for %s, the vendor answered %s; not kept", subscription_id, value.id
+                )
             return Cached(value, now, fresh=True)
 
         return self._read(
