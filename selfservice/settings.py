@@ -97,6 +97,15 @@ _cache_url = env.str("CACHE_URL", default="")
 VENDOR_BUDGET_REDIS_URL = env.str(
     "VENDOR_BUDGET_REDIS_URL", default=_cache_url if _cache_url.startswith(("redis://", "rediss://")) else ""
 )
+# The vendor's subscription reads kept in the cache (docs/vendor-cache.md): fresh for this long, then shown only as
+# the last known state, marked as such, while the vendor may not be called; forgotten after the second number.
+VENDOR_CACHE_FRESH_SECONDS = env_int("VENDOR_CACHE_FRESH_SECONDS", 60)
+VENDOR_CACHE_KEEP_SECONDS = env_int("VENDOR_CACHE_KEEP_SECONDS", 24 * 60 * 60)
+if not 0 <= VENDOR_CACHE_FRESH_SECONDS <= VENDOR_CACHE_KEEP_SECONDS:
+    raise ImproperlyConfigured(
+        "VENDOR_CACHE_FRESH_SECONDS must be at least 0 and at most VENDOR_CACHE_KEEP_SECONDS, "
+        f"not {VENDOR_CACHE_FRESH_SECONDS} and {VENDOR_CACHE_KEEP_SECONDS}"
+    )
 
 # Customer sign-in: emailed links, portal links from the vendor's product, idle sessions.
 SIGN_IN_LINK_MINUTES = env_int("SIGN_IN_LINK_MINUTES", 15)
