@@ -12,8 +12,7 @@ from django.db import connection, transaction
 from subscriptions import ledger
 from subscriptions.ledger_guard import guard_install, guard_remove
 from subscriptions.models import Customer, LedgerEntry
-from tests.cast import CustomerFactory
-from tests.changes.conftest import anna, browser, catalog, otto, scenario, vendor  # noqa: F401
+from tests.cast import CustomerFactory, anna, anna_client, catalog, otto, scenario, vendor  # noqa: F401
 
 CHARGED = {"charge_now_gross": Decimal("1159.89"), "currency": "USD"}
 

@@ -17,9 +17,9 @@ from tests.ledger.conftest import one_cent_more
 
 
 @pytest.fixture
-def consented(browser) -> Quote:
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
-    commit(browser, quote)
+def consented(anna_client) -> Quote:
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
+    commit(anna_client, quote)
     return quote
 
 
@@ -75,8 +75,8 @@ def test_another_entry_is_not_a_consent_record(consented, tmp_path):
         verify_file(tmp_path, record)
 
 
-def test_a_quote_never_consented_has_no_consent_record(browser):
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=15)
+def test_a_quote_never_consented_has_no_consent_record(anna_client):
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
 
     with pytest.raises(LedgerEntry.DoesNotExist):
         ledger.consent_record(quote)
