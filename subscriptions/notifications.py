@@ -24,6 +24,7 @@ from django_tasks import task
 from subscriptions import states, tasks
 from subscriptions.applied import Applied, change_applied
 from subscriptions.cleverbridge import CleverbridgeError, Rejected, Subscription, get_client
+from subscriptions.cleverbridge.parsing import text
 from subscriptions.cleverbridge.payloads import Malformed, PaidItem, PaidOrder, parse_paid_order
 from subscriptions.cleverbridge.payloads import load as _load
 from subscriptions.cleverbridge.payloads import type_of as _type_of
@@ -66,11 +67,6 @@ class Receipt:
 # --- Receiving --------------------------------------------------------------------------------
 
 
-def _text(value: str) -> str:
-    """PostgreSQL text cannot hold NUL: it is stored as U+FFFD (the size as received is kept apart)."""
-    return value.replace("\x00", "\ufffd")
-
-
 def sanitized_headers(meta: dict[str, Any]) -> dict[str, str]:
     """Request headers as sent, minus credentials and cookies (the secret is in the path, never stored)."""
     headers = {}
@@ -83,7 +79,7 @@ def sanitized_headers(meta: dict[str, Any]) -> dict[str, str]:
             continue
         if name.lower() in DROPPED_HEADERS:
             continue
-        headers[name] = _text(str(value)[:MAX_HEADER_VALUE])
+        headers[name] = text(str(value)[:MAX_HEADER_VALUE])
     return headers
 
 
@@ -103,7 +99,7 @@ def notification_receive(
         notification = InboundNotification.objects.create(
             headers=headers,
             remote_addr=remote_addr or None,
-            body=_text(body.decode("utf-8", errors="replace")),
+            body=text(body.decode("utf-8", errors="replace")),
             body_bytes=len(body),
         )
     if too_large:

@@ -45,12 +45,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "CONSENT_TEXT_VERSION",
     "ChangeNotAllowed",
     "CommitOutcome",
     "CommitRefused",
     "change_build",
-    "consent_text",
     "quote_commit",
     "quote_create",
 ]

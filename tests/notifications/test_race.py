@@ -13,8 +13,8 @@ import httpx
 import pytest
 from django.db import connection
 
-import subscriptions.cleverbridge as cleverbridge
 import subscriptions.notifications as notifications
+from subscriptions.cleverbridge import client as cleverbridge
 from subscriptions.models import InboundNotification, LedgerEntry, NotificationStatus, Quote, QuoteState
 from tests.conftest import InProcessTransport
 from tests.notifications.test_loop import _increase

@@ -72,7 +72,7 @@ class Command(BaseCommand):
 
 
 def _qr(url: str) -> str:
-    import qrcode
+    import qrcode  # only this command draws a QR code; the web process never loads it
 
     qr = qrcode.QRCode(border=1)
     qr.add_data(url)
