@@ -36,6 +36,12 @@ def database_url(name: str) -> str:
     return f"{POSTGRES}/{name}"
 
 
+def database_create_if_missing(*, name: str) -> None:
+    with psycopg.connect(database_url("postgres"), autocommit=True) as connection:
+        if connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
 def database_recreate(*, name: str) -> None:
     """Drop and create one of this benchmark's own PostgreSQL databases."""
     with psycopg.connect(database_url("postgres"), autocommit=True) as connection:
