@@ -53,7 +53,7 @@ SCENARIO = ROOT / "sandbox" / "scenarios" / "demo.json"
 RESULTS = ROOT / "bench" / "results"
 BASE_ENV_NAMES = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
 
-# The targets (docs/performance.md).
+# The vendor's limit scaled down for the load, the app's budget just below it, and the targets (docs/performance.md).
 VENDOR_LIMIT_PER_SECOND = 3
 APP_BUDGET_PER_SECOND = 2.5
 CALLS_PER_CHANGE = 4
@@ -94,6 +94,8 @@ def base_env() -> dict[str, str]:
 
 
 class Bench:
+    """One run: the processes it started (to stop them all, whatever happens) and the figures it took."""
+
     def __init__(self, plan: Plan, logs: Path) -> None:
         self.plan = plan
         self.logs = logs
@@ -106,7 +108,7 @@ class Bench:
         self.customers: dict[int, Customer] = {}
         self.client = httpx.Client(timeout=httpx.Timeout(45.0, connect=5.0))
         self.figures: list[Figure] = []
-        self.about: dict = {}
+        self.about: dict[str, object] = {}
         self.lost_notifications = 0
         self.scenario = json.loads(SCENARIO.read_text())
         logs.mkdir(parents=True, exist_ok=True)
@@ -311,6 +313,8 @@ class Bench:
                     htmx=True,
                 )
             )
+            if f'id="receipt-{quote_id}"' not in taken[-1][0].text:
+                raise RuntimeError(f"the htmx confirm did not answer the receipt: {taken[-1][0].text[:500]}")
         else:
             taken.append(
                 self.measured(customer, "preview", "POST", f"/subscriptions/{subscription_id}/changes/", data=change)
@@ -320,6 +324,8 @@ class Bench:
             taken.append(
                 self.measured(customer, "confirm", "POST", f"/changes/{quote_id}/commit/", data={"consent": "yes"})
             )
+            if not taken[-1][0].location.endswith(f"/changes/{quote_id}/receipt/"):
+                raise RuntimeError(f"the confirm led to {taken[-1][0].location!r}, not the receipt")
             taken.append(self.measured(customer, "receipt page", "GET", f"/changes/{quote_id}/receipt/"))
         for _ in range(self.plan.polls):
             taken.append(
