@@ -96,9 +96,10 @@ def base_env() -> dict[str, str]:
 class Bench:
     """One run: the processes it started (to stop them all, whatever happens) and the figures it took."""
 
-    def __init__(self, plan: Plan, logs: Path) -> None:
+    def __init__(self, plan: Plan, logs: Path, static: Path) -> None:
         self.plan = plan
         self.logs = logs
+        self.static = static
         self.secret_key = secrets.token_urlsafe(48)
         self.notification_secret = secrets.token_urlsafe(36)
         self.app_port = free_port()
@@ -133,6 +134,8 @@ class Bench:
     def app_env(self, *, port: int, budget: float | None = None) -> dict[str, str]:
         env = {
             **base_env(),
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "BENCH_STATIC_ROOT": str(self.static),
             "DEBUG": "false",
             "SANDBOX_ENABLED": "false",
             "PORT": str(port),
@@ -655,7 +658,7 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     plan = QUICK if options.quick else FULL
     started, clock = datetime.now(UTC), time.monotonic()
-    bench = Bench(plan, logs=options.out / "logs")
+    bench = Bench(plan, logs=options.out / "logs", static=options.out / "static")
     bench.about["load_average"] = " ".join(f"{value:.2f}" for value in os.getloadavg())
 
     def stop_on_term(signum, frame) -> None:
