@@ -28,9 +28,10 @@ demo: venv
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Speed targets: medians of the customer's waits, with the sandbox in-process (see bench/).
+# Side-by-side figures against their targets: sandbox, counting proxy, the app under gunicorn on PostgreSQL and
+# Redis, each on a free port of 127.0.0.1 (docs/performance.md). BENCH_ARGS=--quick runs a smaller plan.
 bench: venv
-	$(BIN)/python -m pytest bench -p no:playwright $(PYTEST_ARGS)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # Style, then the import structure (no cycles, the product never imports the sandbox, one-way layers).
 lint: venv
