@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate, post_save
 
 from subscriptions.ledger_guard import guard_after_migrate
 
@@ -11,6 +11,12 @@ class SubscriptionsConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(guard_after_migrate, sender=self, dispatch_uid="subscriptions.ledger_guard")
+        from subscriptions.catalog import catalog_changed  # models may be imported only once the registry is ready
+        from subscriptions.models import AddOn, CatalogProduct, CotermOffer  # likewise
+
+        for model in (CatalogProduct, CotermOffer, AddOn):
+            post_save.connect(catalog_changed, sender=model, dispatch_uid=f"catalog_changed.save.{model.__name__}")
+            post_delete.connect(catalog_changed, sender=model, dispatch_uid=f"catalog_changed.delete.{model.__name__}")
 
 
 class StaffAdminConfig(admin_apps.AdminConfig):

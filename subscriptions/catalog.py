@@ -6,14 +6,24 @@ change against the same offers, so the page and the checks always agree.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 
 from subscriptions.cleverbridge import AddItem, CleverbridgeError, Rejected, Subscription, SubscriptionItem, get_client
 from subscriptions.models import CatalogProduct, ChangeKind
 
-__all__ = ["Offer", "addon_offer", "coterm_offer", "offers_for", "seat_limits", "vendor_product_problem"]
+__all__ = [
+    "Offer",
+    "addon_offer",
+    "catalog_changed",
+    "coterm_offer",
+    "offers_for",
+    "seat_limits",
+    "vendor_product_problem",
+]
 
 
 @dataclass(frozen=True)
@@ -38,11 +48,105 @@ class Offer:
         return f"{self.kind}-{self.running_no or 0}-{self.new_product_id or self.product_id}"
 
 
-def _catalog(product_ids: set[int]) -> dict[int, CatalogProduct]:
-    products = CatalogProduct.objects.filter(vendor_product_id__in=product_ids).prefetch_related(
-        "coterm_offers", "addons"
-    )
-    return {product.vendor_product_id: product for product in products}
+@dataclass(frozen=True)
+class _Coterm:
+    active: bool
+    target_product_id: int
+    add_seats: int
+    max_total: int
+    label: str
+    description: str
+
+    def total_for(self, current_quantity: int) -> int | None:
+        total = current_quantity + self.add_seats
+        return total if total <= self.max_total else None
+
+
+@dataclass(frozen=True)
+class _AddOn:
+    active: bool
+    vendor_product_id: int
+    name: str
+    description: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class _Product:
+    """One catalog product as the offers need it: plain values, so a snapshot can live in the shared cache."""
+
+    vendor_product_id: int
+    name: str
+    seats_offered: bool
+    min_seats_per_change: int
+    max_seats_per_change: int
+    max_total_seats: int
+    coterm_offers: tuple[_Coterm, ...]
+    addons: tuple[_AddOn, ...]
+
+
+CATALOG_GENERATION_KEY = "catalog:generation"
+CATALOG_SNAPSHOT_KEY = "catalog:snapshot:v1:{generation}"
+CATALOG_SNAPSHOT_SECONDS = 24 * 60 * 60
+
+
+def _snapshot_from_database() -> dict[int, _Product]:
+    products = CatalogProduct.objects.prefetch_related("coterm_offers", "addons")
+    return {
+        product.vendor_product_id: _Product(
+            vendor_product_id=product.vendor_product_id,
+            name=product.name,
+            seats_offered=product.seats_offered,
+            min_seats_per_change=product.min_seats_per_change,
+            max_seats_per_change=product.max_seats_per_change,
+            max_total_seats=product.max_total_seats,
+            coterm_offers=tuple(
+                _Coterm(
+                    active=offer.active,
+                    target_product_id=offer.target_product_id,
+                    add_seats=offer.add_seats,
+                    max_total=offer.max_total,
+                    label=offer.label,
+                    description=offer.description,
+                )
+                for offer in product.coterm_offers.all()
+            ),
+            addons=tuple(
+                _AddOn(
+                    active=addon.active,
+                    vendor_product_id=addon.vendor_product_id,
+                    name=addon.name,
+                    description=addon.description,
+                    quantity=addon.quantity,
+                )
+                for addon in product.addons.all()
+            ),
+        )
+        for product in products
+    }
+
+
+def _catalog(product_ids: set[int]) -> dict[int, _Product]:
+    """The catalog entries for `product_ids`, from a snapshot in the shared cache (no query while it is warm).
+
+    The snapshot is filed under a generation number that every catalog save moves on (`catalog_changed`), so a
+    snapshot built from the database while an agent saved is filed under the old number, which nobody reads again.
+    """
+    generation = cache.get_or_set(CATALOG_GENERATION_KEY, 1, timeout=None)
+    key = CATALOG_SNAPSHOT_KEY.format(generation=generation)
+    snapshot = cache.get(key)
+    if snapshot is None:
+        snapshot = _snapshot_from_database()
+        cache.set(key, snapshot, CATALOG_SNAPSHOT_SECONDS)
+    return {product_id: snapshot[product_id] for product_id in product_ids if product_id in snapshot}
+
+
+def catalog_changed(**_signal: object) -> None:
+    """A catalog row was saved or deleted: every process builds a new snapshot on its next read."""
+    try:
+        cache.incr(CATALOG_GENERATION_KEY)
+    except ValueError:  # no generation stored yet (or it was evicted): start one past any old snapshot
+        cache.set(CATALOG_GENERATION_KEY, int(time.time() * 1000), timeout=None)
 
 
 def _changeable_items(subscription: Subscription) -> list[SubscriptionItem]:
@@ -81,7 +185,7 @@ def offers_for(subscription: Subscription) -> list[Offer]:
                         new_product_id=item.product_id,
                     )
                 )
-        for coterm in product.coterm_offers.all():
+        for coterm in product.coterm_offers:
             if not coterm.active:
                 continue
             total = coterm.total_for(item.quantity)
@@ -103,7 +207,7 @@ def offers_for(subscription: Subscription) -> list[Offer]:
                     new_product_id=coterm.target_product_id,
                 )
             )
-        for addon in product.addons.all():
+        for addon in product.addons:
             if not addon.active or addon.vendor_product_id in held or addon.vendor_product_id in addon_seen:
                 continue
             addon_seen.add(addon.vendor_product_id)
