@@ -115,6 +115,33 @@ PORTAL_RETURN_HOSTS = env.list(
 )
 CUSTOMER_IDLE_MINUTES = env_int("CUSTOMER_IDLE_MINUTES", 30)
 
+# Throttles, counted in the shared cache (docs/customers.md, "Throttles"). Sign-in: three links per address per
+# 15 minutes (a link lives 15 minutes; a fourth mail helps nobody and makes a mail bomb), twenty requests per IP
+# (a whole office behind one address signing in, with typos), each a vendor lookup drawn from the anonymous share.
+# Portal sessions: the vendor's product asks once per customer click; a minute's worth per key and per IP stops a
+# leaked or looping key from spending the vendor budget everyone shares.
+SIGN_IN_EMAILS_PER_ADDRESS = env_int("SIGN_IN_EMAILS_PER_ADDRESS", 3)
+SIGN_IN_REQUESTS_PER_IP = env_int("SIGN_IN_REQUESTS_PER_IP", 20)
+SIGN_IN_THROTTLE_MINUTES = env_int("SIGN_IN_THROTTLE_MINUTES", 15)
+PORTAL_SESSIONS_PER_KEY = env_int("PORTAL_SESSIONS_PER_KEY", 60)
+PORTAL_SESSIONS_PER_IP = env_int("PORTAL_SESSIONS_PER_IP", 120)
+PORTAL_THROTTLE_MINUTES = env_int("PORTAL_THROTTLE_MINUTES", 1)
+for _name in (
+    "SIGN_IN_EMAILS_PER_ADDRESS",
+    "SIGN_IN_REQUESTS_PER_IP",
+    "SIGN_IN_THROTTLE_MINUTES",
+    "PORTAL_SESSIONS_PER_KEY",
+    "PORTAL_SESSIONS_PER_IP",
+    "PORTAL_THROTTLE_MINUTES",
+):
+    if vars()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1, not {vars()[_name]}")
+# How many proxies we run in front of the app, each appending to X-Forwarded-For; 0 means clients connect directly
+# and REMOTE_ADDR is their address. Too high a number lets any client choose the address it is counted under.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be 0 or more, not {TRUSTED_PROXY_COUNT}")
+
 # Background work (Django's tasks API through the django-tasks backport): a database queue by default,
 # worked by `manage.py db_worker`; no extra server needed.
 TASKS = {"default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}

@@ -23,6 +23,7 @@ urlpatterns = [
     path("changes/<uuid:quote_id>/", changes.quote_detail, name="quote"),
     path("changes/<uuid:quote_id>/commit/", changes.quote_commit, name="quote_commit"),
     path("changes/<uuid:quote_id>/receipt/", changes.receipt, name="receipt"),
+    path("changes/<uuid:quote_id>/consent.json", changes.consent_record_download, name="consent_record"),
     # The vendor's payment notifications
     path(
         "cleverbridge/notifications/<str:secret>/",

@@ -16,10 +16,19 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from subscriptions import catalog, exports
+from subscriptions import catalog, exports, ledger
 from subscriptions.admin.site import DateRangeFilter, IdSearchMixin, ReadOnlyAdmin, ReadOnlyMixin, pretty_json
 from subscriptions.formatting import format_money
-from subscriptions.models import AddOn, CatalogProduct, Consent, CotermOffer, LedgerEntry, Quote
+from subscriptions.models import (
+    GENESIS_HASH,
+    AddOn,
+    CatalogProduct,
+    Consent,
+    CotermOffer,
+    LedgerEntry,
+    LedgerHead,
+    Quote,
+)
 
 
 class VendorProductForm(forms.ModelForm):
@@ -359,6 +368,17 @@ class ConsentAdmin(ReadOnlyAdmin):
     search_fields = ["quote__public_id", "customer__email"]
 
 
+def _chain_status() -> dict:
+    intact, entries, broken = ledger.chain_status()
+    head = LedgerHead.objects.filter(pk=1).values_list("hash", flat=True).first() or GENESIS_HASH
+    broken_url = (
+        reverse("admin:subscriptions_ledgerentry_change", args=[broken.entry_id])
+        if broken is not None and broken.entry_id is not None
+        else ""
+    )
+    return {"intact": intact, "entries": entries, "head": head[:12], "broken": broken, "broken_url": broken_url}
+
+
 class ExportForm(forms.Form):
     since = forms.DateField(label="From (UTC day, inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label="To (UTC day, inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
@@ -397,6 +417,10 @@ class LedgerEntryAdmin(IdSearchMixin, ExportMixin, ReadOnlyAdmin):
     @admin.display(description="data")
     def details(self, entry):
         return _pre(entry.data)
+
+    def changelist_view(self, request, extra_context=None):
+        """Above the entries, whether the chain holds (`ledger.chain_status`: cheap, only new entries are walked)."""
+        return super().changelist_view(request, {**(extra_context or {}), "chain": _chain_status()})
 
     def get_urls(self):
         export = path("export/", self.admin_site.admin_view(self.export_view), name="subscriptions_ledger_export")

@@ -9,7 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from subscriptions import access, signin
+from subscriptions import access, signin, throttles
 from subscriptions.failures import vendor_failure_page
 from subscriptions.models import SignInLink
 from subscriptions.models.customers import token_hash
@@ -33,9 +33,17 @@ def _safe_next(request: HttpRequest, url: str | None) -> str:
 @require_http_methods(["GET", "POST"])
 @vendor_failure_page
 def sign_in(request: HttpRequest) -> HttpResponse:
-    """Ask for a link. The answer is the same whether or not the vendor knows the address."""
+    """Ask for a link. The answer is the same whether or not the vendor knows the address, or has had its share of
+    links; only an IP over its limit is told to wait (429), before anything is looked up."""
     next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
     if request.method == "POST":
+        verdict = throttles.throttle_hit(limit=throttles.sign_in_ip_limit(), subject=throttles.client_ip(request))
+        if not verdict.allowed:
+            response = render(
+                request, "account/too_many_attempts.html", {"minutes": verdict.retry_after_minutes}, status=429
+            )
+            response["Retry-After"] = str(verdict.retry_after)
+            return response
         form = SignInForm(request.POST)
         if form.is_valid():
             signin.sign_in_email_send(email=form.cleaned_data["email"], next_url=next_url)

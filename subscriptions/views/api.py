@@ -6,7 +6,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from subscriptions import signin
+from subscriptions import signin, throttles
 from subscriptions.cleverbridge import CleverbridgeError, Rejected
 from subscriptions.models import PortalKey
 
@@ -18,14 +18,30 @@ def _error(status: int, message: str) -> JsonResponse:
     return response
 
 
+def _throttled(verdict: throttles.Verdict) -> JsonResponse:
+    response = _error(429, f"too many portal-session requests; try again in {verdict.retry_after} seconds")
+    response["Retry-After"] = str(verdict.retry_after)
+    return response
+
+
 @csrf_exempt
 @require_POST
 def portal_sessions(request: HttpRequest) -> JsonResponse:
-    """`POST {"customer_id": ..., "return_url": ...}` with `Authorization: Bearer <key>` → `{"url", "expires_at"}`."""
+    """`POST {"customer_id": ..., "return_url": ...}` with `Authorization: Bearer <key>` → `{"url", "expires_at"}`.
+
+    Throttled per IP before the key is checked (guessing keys costs the guesser), then per key (a leaked or looping
+    key must not spend the vendor budget everyone shares): 429 with Retry-After, and no vendor call.
+    """
+    by_ip = throttles.throttle_hit(limit=throttles.portal_ip_limit(), subject=throttles.client_ip(request))
+    if not by_ip.allowed:
+        return _throttled(by_ip)
     scheme, _, raw_key = request.headers.get("Authorization", "").partition(" ")
     key = PortalKey.find_active(raw_key.strip()) if scheme.lower() == "bearer" else None
     if key is None:
         return _error(401, "missing, unknown or revoked API key")
+    by_key = throttles.throttle_hit(limit=throttles.portal_key_limit(), subject=str(key.pk))
+    if not by_key.allowed:
+        return _throttled(by_key)
     try:
         body = json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):

@@ -10,17 +10,17 @@ from __future__ import annotations
 import logging
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from subscriptions import formatting, services
+from subscriptions import formatting, ledger, services
 from subscriptions.access import customer_required, load_quote, load_subscription
 from subscriptions.catalog import offers_for
 from subscriptions.cleverbridge import CleverbridgeError, Unavailable
 from subscriptions.forms import ChangeRequestForm, ConsentForm
-from subscriptions.models import Consent, Quote, QuoteState
+from subscriptions.models import Consent, LedgerEntry, Quote, QuoteState
 
 logger = logging.getLogger(__name__)
 
@@ -168,6 +168,21 @@ def receipt(request: HttpRequest, quote_id) -> HttpResponse:
     if request.htmx:
         return render(request, "changes/receipt.html#outcome", _receipt_context(quote))
     return render(request, "changes/receipt.html", _receipt_context(quote))
+
+
+@require_GET
+@customer_required
+def consent_record_download(request: HttpRequest, quote_id) -> JsonResponse:
+    """The customer's own proof of what they agreed to: the ledger's consent entry and its place in the hash chain,
+    which `manage.py verify_ledger --consent` (or anyone, from the file alone) can check later."""
+    quote = load_quote(request, quote_id)
+    try:
+        record = ledger.consent_record(quote)
+    except LedgerEntry.DoesNotExist:
+        raise Http404 from None
+    response = JsonResponse(record, json_dumps_params={"indent": 2, "ensure_ascii": False})
+    response["Content-Disposition"] = f'attachment; filename="consent-{quote.public_id}.json"'
+    return response
 
 
 @require_GET
