@@ -18,7 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from subscriptions.cleverbridge import Rejected, get_client
+from subscriptions import reads
+from subscriptions.cleverbridge import Rejected
 from subscriptions.models import Customer, PortalKey, SignInLink
 
 logger = logging.getLogger(__name__)
@@ -59,8 +60,7 @@ def sign_in_email_send(*, email: str, next_url: str = "") -> int:
         logger.info("sign-in e-mail rate limited")
         return 0
     try:
-        with get_client() as client:
-            subscriptions = client.get_subscriptions_for_customer(email=email)
+        subscriptions = reads.subscriptions_by_email(email=email)
     except Rejected as exc:
         if exc.status in (400, 402, 404):
             return 0
@@ -129,15 +129,10 @@ class PortalSession:
 def portal_customer_known(*, customer_id: int) -> bool:
     """Whether the vendor lists subscriptions for CustomerId `customer_id`: only then may a portal session sign them in.
 
-    Vendor failures propagate: `Rejected` (other than 404, which means "unknown") and `CleverbridgeError`.
+    The list read is kept for the pages the customer opens next. Vendor failures propagate: `Rejected` (other than
+    404, which means "unknown") and `CleverbridgeError`.
     """
-    try:
-        with get_client() as client:
-            return bool(client.get_subscriptions_for_customer(customer_id=customer_id))
-    except Rejected as exc:
-        if exc.status == 404:
-            return False
-        raise
+    return reads.customer_known(vendor_customer_id=customer_id)
 
 
 def portal_session_create(*, key: PortalKey, customer_id: int, return_url: str) -> PortalSession:
