@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
 from subscriptions import reads
@@ -148,16 +148,24 @@ def test_ids_no_subscription_can_have_are_404_without_any_call(anna_client, vend
     assert len(vendor_calls) == 0
 
 
+@pytest.mark.parametrize("number", ["99999999999999999999", "9223372036854775808", "0"])
+def test_the_url_does_not_match_an_impossible_id(number):
+    with pytest.raises(Resolver404):
+        resolve(f"/subscriptions/{number}/")
+    assert resolve("/subscriptions/9223372036854775807/").kwargs == {"subscription_id": 2**63 - 1}
+
+
 def test_the_largest_possible_id_is_looked_up_on_the_list_only(anna_client, vendor_calls):
     assert anna_client.get("/subscriptions/9223372036854775807/").status_code == 404
     assert vendor_calls.methods() == ["getsubscriptionsforcustomer"]
 
 
-def test_the_services_refuse_impossible_ids_too(anna):
+def test_the_services_refuse_impossible_ids_too_without_any_call(anna, vendor_calls):
     with pytest.raises(NotFound):
         reads.subscription_for_page(customer=anna, subscription_id=2**63)
     with pytest.raises(NotFound):
         reads.subscription_for_plan(customer=anna, subscription_id=-MONTHLY)
+    assert len(vendor_calls) == 0
 
 
 # --- The vendor cannot be called ---------------------------------------------------------------------
