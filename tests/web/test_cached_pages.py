@@ -3,6 +3,7 @@ and the last known state, said as such, instead of a 503 when the vendor may not
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -12,8 +13,9 @@ from django.utils import timezone
 from subscriptions import reads
 from subscriptions.cleverbridge import CleverbridgeClient
 from subscriptions.errors import NotFound
+from subscriptions.models import PortalKey
 from subscriptions.vendor_budget import BudgetExhausted, Kind, VendorBlocked
-from tests.cast import BENS, MONTHLY, OTTOS, YEARLY
+from tests.cast import ANNA, BENS, MONTHLY, OTTOS, YEARLY
 from tests.changes.flows import HTMX, preview
 
 pytestmark = pytest.mark.django_db
@@ -238,3 +240,21 @@ def test_the_stale_note_is_german_on_a_german_page(anna_client, vendor, past_the
     html = anna_client.get(PAGE, HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "Stand: " in html and "wir können den Abrechnungsdienst gerade nicht erreichen" in html
     assert "Änderungen sind angehalten, solange wir den Abrechnungsdienst nicht erreichen." in html
+
+
+def test_a_portal_sign_in_reads_the_list_once_for_the_pages_that_follow(client, vendor, vendor_calls):
+    _key, raw = PortalKey.issue("Cloudify")
+    response = client.post(
+        "/api/portal-sessions",
+        json.dumps({"customer_id": ANNA.vendor_id, "return_url": "https://example.com/"}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+    )
+    assert response.status_code == 201
+    assert vendor_calls.methods() == ["getsubscriptionsforcustomer"]
+
+    landing = client.get("/" + response.json()["url"].split("://", 1)[1].split("/", 1)[1])
+    assert landing.status_code == 302
+    assert_fresh(client.get("/"))
+    assert_fresh(client.get(PAGE))
+    assert len(vendor_calls) == 1
