@@ -1,8 +1,9 @@
 """Who is signed in, and the one way a view gets at a subscription or a quote.
 
 A session is bound to one local `Customer` (and through it to one vendor CustomerId).
-Every subscription named in a URL is loaded with `load_subscription`, every quote with
-`load_quote`; both answer 404 alike for ids that do not exist and for other customers'.
+Every subscription named in a URL is loaded with `load_subscription` (to plan a change) or
+`load_subscription_page` (to show it), every quote with `load_quote`; all answer 404 alike for ids
+that do not exist, that cannot exist, and for other customers'.
 A service that finds the same (`subscriptions.errors.NotFound`) becomes the same 404 in
 `customer_required`.
 """
@@ -18,19 +19,21 @@ from django.urls import reverse
 from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 
-from subscriptions.cleverbridge import Rejected, Subscription, get_client
+from subscriptions import reads
+from subscriptions.cleverbridge import Subscription
 from subscriptions.errors import NotFound
 from subscriptions.failures import vendor_failure_page
 from subscriptions.models import Customer, Quote
+from subscriptions.reads import Cached
 
 CUSTOMER_SESSION_KEY = "customer_pk"
 
 __all__ = [
     "CUSTOMER_SESSION_KEY",
     "customer_required",
-    "customer_subscriptions",
     "load_quote",
     "load_subscription",
+    "load_subscription_page",
     "sign_in",
     "sign_out",
     "signed_in_customer",
@@ -97,28 +100,35 @@ def _page_url(request: HttpRequest) -> str:
     return current or reverse("subscriptions:home")
 
 
-def load_subscription(request: HttpRequest, subscription_id: int, *, fresh: bool = False) -> Subscription:
-    """The signed-in customer's subscription `subscription_id`, or 404.
+def load_subscription(request: HttpRequest, subscription_id: int) -> Subscription:
+    """The signed-in customer's subscription `subscription_id` to plan a change on, or 404.
 
-    Unknown and foreign ids look the same. Other vendor failures propagate as `CleverbridgeError`.
-    Within one request the subscription is fetched once unless `fresh` is asked for.
+    Read within the cache's bound, never the last known state (`reads.subscription_for_plan`). Unknown, foreign and
+    impossible ids look the same; only ids on the customer's list are read. Vendor failures propagate as
+    `CleverbridgeError`.
     """
+    customer = _customer(request)
+    try:
+        return reads.subscription_for_plan(customer=customer, subscription_id=subscription_id)
+    except NotFound:
+        raise Http404 from None
+
+
+def load_subscription_page(request: HttpRequest, subscription_id: int) -> Cached[Subscription]:
+    """The signed-in customer's subscription `subscription_id` to show, or 404: `fresh=False` is the last known
+    state, for when the vendor may not be called (`reads.subscription_for_page`)."""
+    customer = _customer(request)
+    try:
+        return reads.subscription_for_page(customer=customer, subscription_id=subscription_id)
+    except NotFound:
+        raise Http404 from None
+
+
+def _customer(request: HttpRequest) -> Customer:
     customer = getattr(request, "customer", None) or signed_in_customer(request)
     if customer is None:
         raise Http404
-    loaded: dict = request.__dict__.setdefault("_loaded_subscriptions", {})
-    if fresh or subscription_id not in loaded:
-        try:
-            with get_client() as client:
-                loaded[subscription_id] = client.get_subscription(subscription_id)
-        except Rejected as exc:
-            if exc.status == 404:
-                raise Http404 from None
-            raise
-    subscription = loaded[subscription_id]
-    if subscription.customer_id != customer.vendor_id:
-        raise Http404
-    return subscription
+    return customer
 
 
 def load_quote(request: HttpRequest, quote_id: uuid.UUID | str) -> Quote:
@@ -128,15 +138,3 @@ def load_quote(request: HttpRequest, quote_id: uuid.UUID | str) -> Quote:
     if quote is None:
         raise Http404
     return quote
-
-
-def customer_subscriptions(customer: Customer) -> list[Subscription]:
-    """Every subscription the vendor lists for `customer` (none when the vendor does not know them)."""
-    try:
-        with get_client() as client:
-            found = client.get_subscriptions_for_customer(customer_id=customer.vendor_id)
-    except Rejected as exc:
-        if exc.status == 404:
-            return []
-        raise
-    return [subscription for subscription in found if subscription.customer_id == customer.vendor_id]

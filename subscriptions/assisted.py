@@ -21,9 +21,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from subscriptions import ledger, services
-from subscriptions.access import customer_subscriptions
-from subscriptions.cleverbridge import Rejected, get_client
+from subscriptions import ledger, reads, services
+from subscriptions.cleverbridge import Rejected
 from subscriptions.formatting import format_money
 from subscriptions.models import AssistedChange, Customer, QuoteState, SignInLink
 
@@ -57,11 +56,10 @@ def customer_find(*, email: str = "", customer_id: int | None = None) -> Custome
     """
     email = email.strip().lower()
     try:
-        with get_client() as client:
-            if customer_id is not None:
-                found = client.get_subscriptions_for_customer(customer_id=customer_id)
-            else:
-                found = client.get_subscriptions_for_customer(email=email)
+        if customer_id is not None:
+            found = reads.customer_subscriptions_fresh(vendor_customer_id=customer_id)
+        else:
+            found = reads.subscriptions_by_email(email=email)
     except Rejected as exc:
         if exc.status in (400, 402, 404):
             return None
@@ -81,7 +79,7 @@ def live_subscriptions_read(*, customer: Customer, staff_user, ip: str | None) -
 
     Vendor failures propagate (`CleverbridgeError`); the entry is written only when the read succeeded.
     """
-    subscriptions = customer_subscriptions(customer)
+    subscriptions = reads.customer_subscriptions_fresh(vendor_customer_id=customer.vendor_id)
     with transaction.atomic():
         ledger.record(
             action="staff.viewed_subscription",
@@ -109,9 +107,10 @@ def assisted_change_prepare(
 
     Raises `services.ChangeNotAllowed` (the same rules as the customer's own page) and `CleverbridgeError`.
     """
+    if not reads.subscription_id_possible(subscription_id):
+        raise services.ChangeNotAllowed("The vendor does not know this subscription.")
     try:
-        with get_client() as client:
-            subscription = client.get_subscription(subscription_id)
+        subscription = reads.subscription_fresh(subscription_id=subscription_id)
     except Rejected as exc:
         if exc.status == 404:
             raise services.ChangeNotAllowed("The vendor does not know this subscription.") from None

@@ -21,9 +21,9 @@ from django.db.models import F
 from django.utils import timezone
 from django_tasks import task
 
-from subscriptions import states, tasks
+from subscriptions import reads, states, tasks
 from subscriptions.applied import Applied, change_applied
-from subscriptions.cleverbridge import CleverbridgeError, Rejected, Subscription, get_client
+from subscriptions.cleverbridge import CleverbridgeError, Rejected, Subscription
 from subscriptions.cleverbridge.parsing import text
 from subscriptions.cleverbridge.payloads import Malformed, PaidItem, PaidOrder, parse_paid_order
 from subscriptions.cleverbridge.payloads import load as _load
@@ -117,6 +117,7 @@ def notification_receive(
         order = parse_paid_order(data)
     except Malformed as exc:
         return Receipt(400, _received_as(notification, NotificationStatus.MALFORMED, str(exc), notification_type=kind))
+    _forget_cached(order)
 
     fields = {
         "notification_type": kind,
@@ -137,6 +138,12 @@ def notification_receive(
     if notification.status == NotificationStatus.PENDING:
         notification_enqueue(notification.pk)
     return Receipt(200, notification)
+
+
+def _forget_cached(order: PaidOrder) -> None:
+    """The vendor says these subscriptions changed: pages read them again, and every cached list holding them."""
+    for subscription_id in sorted({item.subscription_id for item in order.items}):
+        reads.invalidate(subscription_id)
 
 
 def _duplicate(notification: InboundNotification, order: PaidOrder, kind: str) -> InboundNotification:
@@ -239,6 +246,7 @@ def notification_process(*, notification_id: int, now: datetime | None = None) -
         order = parse_paid_order(_load(notification.body))
     except Malformed as exc:  # it parsed on receipt; only a changed parser could get here
         return _settle(notification, NotificationStatus.MALFORMED, str(exc))
+    _forget_cached(order)
 
     waiting = False
     matches: list[tuple[Quote, PaidItem]] = []
@@ -268,8 +276,7 @@ def notification_process(*, notification_id: int, now: datetime | None = None) -
     for quote, item in matches:
         if item.subscription_id not in subscriptions:
             try:
-                with get_client() as client:
-                    subscriptions[item.subscription_id] = client.get_subscription(item.subscription_id)
+                subscriptions[item.subscription_id] = reads.subscription_fresh(subscription_id=item.subscription_id)
             except Rejected as exc:
                 subscriptions[item.subscription_id] = None
                 problems.append(f"S{item.subscription_id}: the vendor refused the read ({exc.message})")

@@ -20,9 +20,9 @@ from django.db.models import F
 from django.utils import timezone
 from django_tasks import task
 
-from subscriptions import ledger, notifications, states, tasks
+from subscriptions import ledger, notifications, reads, states, tasks
 from subscriptions.applied import Applied, change_applied
-from subscriptions.cleverbridge import CleverbridgeError, Subscription, get_client
+from subscriptions.cleverbridge import CleverbridgeError, Subscription
 from subscriptions.models import InboundNotification, Quote, QuoteState
 
 logger = logging.getLogger(__name__)
@@ -145,8 +145,7 @@ def reconcile_quote(*, quote_id: int, now: datetime | None = None) -> str:
     subscription = None
     error = None
     try:
-        with get_client() as client:
-            subscription = client.get_subscription(quote.subscription_id)
+        subscription = reads.subscription_fresh(subscription_id=quote.subscription_id)
         if subscription.customer_id != quote.customer.vendor_id:
             applied, running_no = Applied.UNCLEAR, None
             error = "the subscription now belongs to another customer"

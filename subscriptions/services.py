@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from subscriptions import catalog, ledger, states
+from subscriptions import catalog, ledger, reads, states
 from subscriptions.cleverbridge import (
     AddItem,
     Change,
@@ -441,9 +441,9 @@ def _check_and_send(client: CleverbridgeClient, *, quote: Quote, customer: Custo
     """Steps 2 and 3 of quote_commit, on one vendor client: the fresh price check, then the single commit."""
     context = {"customer": customer, "ip": ip}
 
-    # 2. A fresh price from the vendor: never charge more than what was agreed.
+    # 2. A fresh read and a fresh price from the vendor: never charge more than what was agreed.
     try:
-        subscription = client.get_subscription(quote.subscription_id)
+        subscription = reads.subscription_fresh(subscription_id=quote.subscription_id)
         if subscription.customer_id != customer.vendor_id:
             raise ChangeNotAllowed(_("This subscription is not yours."))
         change = _intended_change(subscription, quote)
@@ -494,6 +494,18 @@ def _check_and_send(client: CleverbridgeClient, *, quote: Quote, customer: Custo
         logger.error("quote %s left committing before its commit was sent (now %s)", current.public_id, current.state)
         return CommitOutcome(current)
     quote.commit_sent_at = sent.commit_sent_at
+    try:
+        return _send(client, quote=quote, change=change, **context)
+    finally:
+        # Whatever the answer, the vendor may have changed the subscription: the next page reads it again.
+        reads.invalidate(quote.subscription_id, customer_vendor_id=customer.vendor_id)
+
+
+def _send(
+    client: CleverbridgeClient, *, quote: Quote, change: Change, customer: Customer, ip: str | None
+) -> CommitOutcome:
+    """Send the commit once and record its outcome."""
+    context = {"customer": customer, "ip": ip}
     try:
         result = client.commit(change)
     except Rejected as exc:

@@ -16,36 +16,22 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from subscriptions import throttles
-from subscriptions.cleverbridge import Rejected, Subscription, get_client
+from subscriptions import reads, throttles
+from subscriptions.cleverbridge import Rejected
 from subscriptions.models import Customer, PortalKey, SignInLink
 
 logger = logging.getLogger(__name__)
 
-ANONYMOUS_LOOKUP = "anonymous"
 """The vendor budget's class for a lookup on behalf of a visitor nobody has identified yet (docs/vendor-budget.md)."""
 
 __all__ = [
-    "ANONYMOUS_LOOKUP",
     "PortalSession",
     "customer_for_link",
     "portal_customer_known",
     "portal_return_url_allowed",
     "portal_session_create",
     "sign_in_email_send",
-    "visitor_subscriptions",
 ]
-
-
-def visitor_subscriptions(*, email: str) -> list[Subscription]:
-    """The vendor's subscriptions for an address typed in by an anonymous visitor.
-
-    The seam for the budget's `anonymous` class: the client cannot be told a call's class yet, so this lookup still
-    draws as a plain read. When `get_subscriptions_for_customer` takes `kind`, pass `kind=ANONYMOUS_LOOKUP` here,
-    so a flood of sign-ins cannot crowd out signed-in customers.
-    """
-    with get_client() as client:
-        return client.get_subscriptions_for_customer(email=email)
 
 
 def sign_in_email_send(*, email: str, next_url: str = "") -> int:
@@ -60,7 +46,7 @@ def sign_in_email_send(*, email: str, next_url: str = "") -> int:
         logger.info("sign-in e-mail throttled for this address")
         return 0
     try:
-        subscriptions = visitor_subscriptions(email=email)
+        subscriptions = reads.subscriptions_by_email(email=email)
     except Rejected as exc:
         if exc.status in (400, 402, 404):
             return 0
@@ -129,15 +115,10 @@ class PortalSession:
 def portal_customer_known(*, customer_id: int) -> bool:
     """Whether the vendor lists subscriptions for CustomerId `customer_id`: only then may a portal session sign them in.
 
-    Vendor failures propagate: `Rejected` (other than 404, which means "unknown") and `CleverbridgeError`.
+    The list read is kept for the pages the customer opens next. Vendor failures propagate: `Rejected` (other than
+    404, which means "unknown") and `CleverbridgeError`.
     """
-    try:
-        with get_client() as client:
-            return bool(client.get_subscriptions_for_customer(customer_id=customer_id))
-    except Rejected as exc:
-        if exc.status == 404:
-            return False
-        raise
+    return reads.customer_known(vendor_customer_id=customer_id)
 
 
 def portal_session_create(*, key: PortalKey, customer_id: int, return_url: str) -> PortalSession:

@@ -1,9 +1,13 @@
-"""The signed-in customer's pages: the list of subscriptions and one subscription."""
+"""The signed-in customer's pages: the list of subscriptions and one subscription.
+
+Both come from the shared vendor cache (`subscriptions.reads`): at most one vendor call a view. When the vendor may
+not be called they show the last known state, saying as of when, and offer no change until it can be called again.
+"""
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from subscriptions import access, catalog
+from subscriptions import access, catalog, reads
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -15,14 +19,19 @@ def home(request: HttpRequest) -> HttpResponse:
 @access.customer_required
 def subscription_list(request: HttpRequest) -> HttpResponse:
     """Every subscription of the signed-in customer, newest first."""
-    subscriptions = access.customer_subscriptions(request.customer)
-    subscriptions.sort(key=lambda s: (not s.is_active, -s.start.timestamp()))
-    return render(request, "subscriptions/list.html", {"subscriptions": subscriptions})
+    read = reads.customer_subscriptions(customer=request.customer)
+    subscriptions = sorted(read.value, key=lambda s: (not s.is_active, -s.start.timestamp()))
+    return render(
+        request,
+        "subscriptions/list.html",
+        {"subscriptions": subscriptions, "stale": not read.fresh, "as_of": read.fetched_at},
+    )
 
 
 @access.customer_required
 def subscription_detail(request: HttpRequest, subscription_id: int) -> HttpResponse:
-    subscription = access.load_subscription(request, subscription_id)
+    read = access.load_subscription_page(request, subscription_id)
+    subscription = read.value
     payment = subscription.payment
     payment_expires_first = bool(
         payment and subscription.next_billing_date and payment.expires_before(subscription.next_billing_date)
@@ -34,6 +43,8 @@ def subscription_detail(request: HttpRequest, subscription_id: int) -> HttpRespo
             "subscription": subscription,
             "payment": payment,
             "payment_expires_first": payment_expires_first,
-            "offers": catalog.offers_for(subscription),
+            "offers": catalog.offers_for(subscription) if read.fresh else [],
+            "stale": not read.fresh,
+            "as_of": read.fetched_at,
         },
     )

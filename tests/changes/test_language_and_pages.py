@@ -32,6 +32,7 @@ def test_subscription_page_shows_the_new_seats(anna_client, vendor):
 def test_vendor_unreachable_before_the_preview_shows_a_message_in_place(anna_client, vendor, settings):
     settings.CLEVERBRIDGE_MAX_TRIES = 1
     vendor.fault("getsubscription", mode="error", status=500)
+    vendor.fault("getsubscriptionsforcustomer", mode="error", status=500)
     response, quote = preview(anna_client, MONTHLY, htmx=True, kind="increase", running_no=1, quantity=15)
     html = response.content.decode()
     assert response.status_code == 200 and 'id="change-problem"' in html

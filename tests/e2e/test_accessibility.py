@@ -2,8 +2,10 @@
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 from playwright.sync_api import expect
 
+from subscriptions import reads
 from tests.cast import DEACTIVATED, MONTHLY
 from tests.e2e.a11y import check
 from tests.e2e.conftest import LINK, session_cookie
@@ -113,7 +115,15 @@ def test_pages_without_javascript_and_problems(app, anna, vendor, new_context, s
     expect(page.locator("#change-problem")).to_be_visible()
     problems += check(page, "preview problem page", auditor=auditor)
 
-    vendor.fault("getsubscription", count=3)
+    reads.invalidate(MONTHLY)
+    for method in ("getsubscription", "getsubscriptionsforcustomer"):
+        vendor.fault(method, count=3)
+    page.goto(f"{app}/subscriptions/{MONTHLY}/")
+    expect(page.locator("#stale-notice")).to_be_visible()
+    problems += check(page, "last known state", auditor=auditor)
+
+    cache.clear()  # nothing known any more: the friendly 503
+    vendor.fault("getsubscriptionsforcustomer", count=3)
     page.goto(f"{app}/subscriptions/{MONTHLY}/")
     expect(page.locator("#vendor-failure")).to_be_visible()
     problems += check(page, "vendor unavailable", auditor=auditor)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django_tasks import default_task_backend
 
 from tests.cast import *  # noqa: F403
+from tests.changes.calls import vendor_calls  # noqa: F401
 from tests.conftest import InProcessTransport
 
 SECRET = "test-notification-secret-" + "Qm7Zx2Lp9Rt4Kw8V"

@@ -10,7 +10,6 @@ import re
 import pytest
 from django.core import mail
 
-from subscriptions import signin
 from tests.cast import ANNA, CARLA
 
 pytestmark = pytest.mark.django_db
@@ -89,18 +88,3 @@ def test_showing_the_form_is_not_counted(client, vendor, now, settings):
         assert client.get("/sign-in/", REMOTE_ADDR="198.51.100.4").status_code == 200
 
     assert ask_link(client, ANNA.email).status_code == 200
-
-
-def test_the_lookup_goes_through_the_anonymous_seam(client, vendor, monkeypatch, now):
-    looked_up: list[str] = []
-    original = signin.visitor_subscriptions
-
-    def recording(*, email):
-        looked_up.append(email)
-        return original(email=email)
-
-    monkeypatch.setattr(signin, "visitor_subscriptions", recording)
-    ask_link(client, ANNA.email)
-
-    assert looked_up == [ANNA.email]
-    assert len(mail.outbox) == 1

@@ -118,20 +118,12 @@ def test_pages_have_landmarks_and_one_heading(client, anna):
         assert "cdn" not in html.lower()
 
 
-def test_the_vendor_is_asked_once_per_subscription_page(client, anna, monkeypatch):
-    from subscriptions.cleverbridge import CleverbridgeClient
-
-    calls = []
-    original = CleverbridgeClient.get_subscription
-
-    def counting(self, subscription_id):
-        calls.append(subscription_id)
-        return original(self, subscription_id)
-
-    monkeypatch.setattr(CleverbridgeClient, "get_subscription", counting)
+def test_the_vendor_is_asked_once_per_subscription_page(client, anna, vendor_calls):
     sign_in(client, anna)
     client.get("/subscriptions/68574751/")
-    assert calls == [68574751]
+    assert vendor_calls.methods() == ["getsubscriptionsforcustomer"]  # the list, which brings the subscription too
+    client.get("/subscriptions/68574751/")
+    assert len(vendor_calls) == 1
 
 
 def test_signed_in_pages_show_a_sign_out_button(client, anna):

@@ -21,6 +21,7 @@ def assert_friendly(response, retry_url):
 def test_subscription_page_when_the_vendor_fails(client, anna, vendor, mode):
     sign_in(client, anna)
     vendor.fault("getsubscription", mode=mode, count=10)
+    vendor.fault("getsubscriptionsforcustomer", mode=mode, count=10)
     response = client.get("/subscriptions/68574751/?tab=1")
     assert_friendly(response, "/subscriptions/68574751/?tab=1")
     assert "<html" in response.content.decode()
@@ -28,7 +29,7 @@ def test_subscription_page_when_the_vendor_fails(client, anna, vendor, mode):
 
 def test_a_passing_fault_is_retried_by_the_client(client, anna, vendor, vendor_pauses):
     sign_in(client, anna)
-    vendor.fault("getsubscription", count=1)
+    vendor.fault("getsubscriptionsforcustomer", count=1)  # the page's one call: the list, which brings the subscription
     assert client.get("/subscriptions/68574751/").status_code == 200
     assert len(vendor_pauses) == 1
 
@@ -42,6 +43,7 @@ def test_list_page_when_the_vendor_fails(client, anna, vendor):
 def test_rate_limited_by_the_vendor(client, anna, vendor):
     sign_in(client, anna)
     vendor.fault("getsubscription", count=10, status=429)
+    vendor.fault("getsubscriptionsforcustomer", count=10, status=429)
     response = client.get("/subscriptions/68574751/")
     assert response.status_code == 503
     assert "Traceback" not in response.content.decode()
@@ -50,6 +52,7 @@ def test_rate_limited_by_the_vendor(client, anna, vendor):
 def test_htmx_requests_get_the_fragment(client, anna, vendor):
     sign_in(client, anna)
     vendor.fault("getsubscription", count=10)
+    vendor.fault("getsubscriptionsforcustomer", count=10)
     response = client.get(
         "/subscriptions/68574751/", HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL="http://testserver/somewhere/"
     )
