@@ -211,5 +211,3 @@ def test_the_german_receipt_tells_the_same_truth(anna_client, vendor):
     ).content.decode()
 
     assert "wurde trotzdem ausgeführt und berechnet" in page
-
-
