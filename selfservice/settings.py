@@ -169,6 +169,8 @@ RECONCILE_BACKOFF_SECONDS = env_int_list("RECONCILE_BACKOFF_SECONDS", [5, 15, 30
 RECONCILE_GRACE_SECONDS = env_int("RECONCILE_GRACE_SECONDS", 120)
 RECONCILE_GIVE_UP_HOURS = env_int("RECONCILE_GIVE_UP_HOURS", 24)
 RECONCILE_STUCK_COMMITTING_SECONDS = env_int("RECONCILE_STUCK_COMMITTING_SECONDS", 300)
+# How long a sent commit that ended refused or not applied is still read, in case the vendor applied it after all.
+RECONCILE_AFTER_ERROR_HOURS = env_int("RECONCILE_AFTER_ERROR_HOURS", 24)
 # The sandbox's notification sender: where it delivers, and its retry schedule (the vendor's: every 2 h for 48 h).
 SANDBOX_NOTIFICATION_URL = env.str(
     "SANDBOX_NOTIFICATION_URL", default=f"{SITE_URL}/cleverbridge/notifications/{CLEVERBRIDGE_NOTIFICATION_SECRET}/"

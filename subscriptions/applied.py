@@ -1,16 +1,31 @@
-"""Does the vendor's subscription show a change? Read by reconciliation and by payment matching alike."""
+"""Does the vendor's subscription show a change? Read by reconciliation, the commit and payment matching alike.
+
+Also what follows when it does although the vendor answered the commit with an error: the change is charged, so
+the quote is committed and support is told, with the vendor's error and the read's facts.
+"""
 
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from subscriptions import states
 from subscriptions.models import ChangeKind, Quote
 
 if TYPE_CHECKING:
     from subscriptions.cleverbridge import Subscription
 
-__all__ = ["Applied", "change_applied"]
+__all__ = [
+    "ERROR_ANSWERS",
+    "Applied",
+    "change_applied",
+    "charged_after_error_flag",
+    "commit_error",
+    "subscription_facts",
+]
+
+ERROR_ANSWERS = ("change.rejected", "change.not_sent", "change.outcome_unknown")
+"""The ledger entries that may carry the vendor's error answer to a sent commit."""
 
 
 class Applied(enum.Enum):
@@ -43,3 +58,40 @@ def change_applied(quote: Quote, subscription: Subscription) -> tuple[Applied, i
     if item.product_id == quote.product_id and item.quantity == quote.quantity_before:
         return Applied.NO, item.running_no
     return Applied.UNCLEAR, item.running_no
+
+
+def subscription_facts(subscription: Subscription | None, applied: Applied, running_no: int | None) -> dict[str, Any]:
+    """What a read showed, for the ledger: whether the change is there and every current item."""
+    if subscription is None:
+        return {"read": None, "applied": applied.value}
+    return {
+        "applied": applied.value,
+        "running_no": running_no,
+        "items": [
+            {"running_no": i.running_no, "product_id": i.product_id, "quantity": i.quantity, "status": i.status}
+            for i in subscription.current_items
+        ],
+        "next_billing_date": subscription.next_billing_date.isoformat() if subscription.next_billing_date else None,
+        "status": subscription.status,
+    }
+
+
+def commit_error(quote: Quote) -> dict[str, Any] | None:
+    """The vendor's error answer to this quote's commit, as the ledger recorded it; None when it answered none."""
+    entries = quote.ledger_entries.filter(action__in=ERROR_ANSWERS).order_by("-created_at", "-id")
+    for data in entries.values_list("data", flat=True):
+        if data.get("error"):
+            return {"error": data["error"], "vendor": data.get("vendor")}
+    return None
+
+
+def charged_after_error_flag(*, quote: Quote, error: dict[str, Any], facts: dict[str, Any]) -> Quote | None:
+    """The change is there although the vendor answered with an error: it was charged; support checks it with
+    the customer. Call inside the transaction that committed the quote."""
+    return states.quote_mark(
+        quote=quote,
+        expect=[quote.state],
+        action="change.charged_after_error",
+        fields=states.support_flag(quote),
+        data={**facts, **error},
+    )

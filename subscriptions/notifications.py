@@ -22,7 +22,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from subscriptions import reads, states, tasks
-from subscriptions.applied import Applied, change_applied
+from subscriptions.applied import Applied, change_applied, charged_after_error_flag, commit_error
 from subscriptions.cleverbridge import CleverbridgeError, Rejected, Subscription
 from subscriptions.cleverbridge.parsing import text
 from subscriptions.cleverbridge.payloads import Malformed, PaidItem, PaidOrder, parse_paid_order
@@ -185,6 +185,29 @@ def _amount_fits(quote: Quote, amount: Decimal | None, currency: str) -> bool:
     return amount <= ceiling
 
 
+def _quantity_fits(quote: Quote, item: PaidItem) -> bool:
+    """The purchase's item quantity (when sent) is the change's resulting total or, for seats, the seats added."""
+    if item.quantity is None:
+        return True
+    if quote.kind == ChangeKind.ADDON:
+        return item.quantity == quote.quantity_after
+    return item.quantity in (quote.quantity_after, quote.seats_added)
+
+
+def _fits(quote: Quote, order: PaidOrder, item: PaidItem, received_at: datetime) -> bool:
+    """Could this purchase's item pay this change? Item, amount, currency, quantity and time all agree."""
+    if quote.subscription_id != item.subscription_id or quote.commit_sent_at is None:
+        return False
+    if quote.commit_sent_at > received_at:
+        return False
+    if quote.kind == ChangeKind.ADDON:
+        if quote.result_running_no not in (None, item.running_no):
+            return False
+    elif quote.running_no != item.running_no:
+        return False
+    return _amount_fits(quote, order.amount_for(item), order.currency) and _quantity_fits(quote, item)
+
+
 def _candidates(order: PaidOrder, item: PaidItem, received_at: datetime) -> list[Quote]:
     quotes = Quote.objects.filter(
         subscription_id=item.subscription_id,
@@ -193,43 +216,70 @@ def _candidates(order: PaidOrder, item: PaidItem, received_at: datetime) -> list
         commit_sent_at__isnull=False,
         commit_sent_at__lte=received_at,
     ).order_by("commit_sent_at", "id")
+    return [quote for quote in quotes.select_related("customer") if _fits(quote, order, item, received_at)]
+
+
+def _others(notification: InboundNotification, subscription_id: int, since: datetime | None) -> list[tuple]:
+    """The other payment notifications for this subscription (not replays), parsed: (row, order)."""
+    rows = InboundNotification.objects.filter(
+        subscription_id=subscription_id, notification_type=PAID_ORDER, duplicate_of__isnull=True
+    ).exclude(pk=notification.pk)
+    if since is not None:
+        rows = rows.filter(received_at__gte=since)
     found = []
-    for quote in quotes.select_related("customer"):
-        if quote.kind == ChangeKind.ADDON:
-            if quote.result_running_no not in (None, item.running_no):
-                continue
-        elif quote.running_no != item.running_no:
+    for row in rows.order_by("received_at", "id"):
+        try:
+            found.append((row, parse_paid_order(_load(row.body))))
+        except Malformed:
             continue
-        if _amount_fits(quote, order.amount_for(item), order.currency):
-            found.append(quote)
-    if item.quantity is not None:
-        # Equal amounts on one item arriving out of order: try first the change the item's quantity points to
-        # (the resulting total, else the seats added), so that each purchase pays its own change.
-        found.sort(
-            key=lambda quote: (
-                0 if quote.quantity_after == item.quantity else 1 if quote.seats_added == item.quantity else 2
-            )
-        )
     return found
 
 
-def _confirm(quote: Quote, item: PaidItem, subscription: Subscription) -> bool:
-    """Does the vendor's subscription show this change on the notification's item?"""
+def _known_totals(quote: Quote, notification: InboundNotification) -> set[int]:
+    """Item totals that changes after this one are known to have produced: our later commits to the item, and
+    the quantities other purchases on the item reported. A read showing one of them is explained; any other
+    quantity (someone changed the item in a way we know nothing of) is not."""
+    later = Quote.objects.filter(
+        subscription_id=quote.subscription_id,
+        target=quote.target,
+        commit_sent_at__gt=quote.commit_sent_at,
+        state__in=[QuoteState.COMMITTED, QuoteState.PAID, QuoteState.OUTCOME_UNKNOWN],
+    ).values_list("quantity_after", flat=True)
+    totals = set(later)
+    for _row, order in _others(notification, quote.subscription_id, quote.commit_sent_at):
+        totals |= {
+            item.quantity for item in order.items if item.running_no == quote.running_no and item.quantity is not None
+        }
+    return {total for total in totals if total > quote.quantity_after}
+
+
+def _confirm(quote: Quote, item: PaidItem, subscription: Subscription, notification: InboundNotification) -> bool:
+    """Does the vendor's subscription show this change on the notification's item, as far as we can tell?
+
+    Seats: the item holds the agreed product and exactly the agreed total, or a total that a later change we know
+    of produced. "At least the agreed total" is not enough: a change made elsewhere would pass for ours.
+    """
     if subscription.customer_id != quote.customer.vendor_id:
         return False
-    applied, running_no = change_applied(quote, subscription)
-    if applied == Applied.YES:
-        return running_no == item.running_no
-    if quote.state == QuoteState.COMMITTED and quote.kind != ChangeKind.ADDON:
-        # The vendor's own answer confirmed this commit; a later change to the same item may have moved it on.
-        current = subscription.item(quote.running_no)
-        return (
-            quote.running_no == item.running_no
-            and current is not None
-            and current.is_active
-            and current.quantity >= quote.quantity_after
-        )
-    return False
+    if quote.kind == ChangeKind.ADDON:
+        applied, running_no = change_applied(quote, subscription)
+        return applied == Applied.YES and running_no == item.running_no
+    current = subscription.item(quote.running_no)
+    if quote.running_no != item.running_no or current is None or not current.is_active:
+        return False
+    if current.product_id != quote.new_product_id:
+        return False
+    return current.quantity == quote.quantity_after or current.quantity in _known_totals(quote, notification)
+
+
+def _rivals(notification: InboundNotification, quote: Quote) -> list[int]:
+    """Purchase ids of other payments not yet settled that could pay this same change."""
+    unsettled = (NotificationStatus.PENDING, NotificationStatus.ERROR, NotificationStatus.UNMATCHED)
+    return [
+        order.purchase_id
+        for row, order in _others(notification, quote.subscription_id, quote.commit_sent_at)
+        if row.status in unsettled and any(_fits(quote, order, item, row.received_at) for item in order.items)
+    ]
 
 
 def notification_process(*, notification_id: int, now: datetime | None = None) -> str:
@@ -237,6 +287,8 @@ def notification_process(*, notification_id: int, now: datetime | None = None) -
 
     Returns the notification's status afterwards. Safe to run twice, even at once: only pending (or failed)
     rows are worked, and every status is written on the locked row after checking it is still one of those.
+    A payment that two changes could explain, or a change that two payments could, pays nothing: both sides
+    are flagged for support (`_ambiguous`).
     """
     now = now or timezone.now()
     notification = InboundNotification.objects.filter(pk=notification_id).first()
@@ -249,14 +301,12 @@ def notification_process(*, notification_id: int, now: datetime | None = None) -
     _forget_cached(order)
 
     waiting = False
-    matches: list[tuple[Quote, PaidItem]] = []
+    matches: list[tuple[PaidItem, list[Quote]]] = []
     for item in order.items:
         candidates = _candidates(order, item, notification.received_at)
-        matches += [(quote, item) for quote in candidates]
-        if (
-            not candidates
-            and Quote.objects.filter(subscription_id=item.subscription_id, state=QuoteState.COMMITTING).exists()
-        ):
+        if candidates:
+            matches.append((item, candidates))
+        elif Quote.objects.filter(subscription_id=item.subscription_id, state=QuoteState.COMMITTING).exists():
             waiting = True
     if not matches:
         if waiting:
@@ -264,7 +314,7 @@ def notification_process(*, notification_id: int, now: datetime | None = None) -
         status = _settle(
             notification,
             NotificationStatus.UNMATCHED,
-            "no committed or unconfirmed change matches this purchase (subscription, item, amount, time)",
+            "no committed or unconfirmed change matches this purchase (subscription, item, amount, quantity, time)",
             fields={"processed_at": now},
         )
         if status == NotificationStatus.UNMATCHED:
@@ -273,7 +323,7 @@ def notification_process(*, notification_id: int, now: datetime | None = None) -
 
     subscriptions: dict[int, Subscription | None] = {}
     problems = []
-    for quote, item in matches:
+    for item, candidates in matches:
         if item.subscription_id not in subscriptions:
             try:
                 subscriptions[item.subscription_id] = reads.subscription_fresh(subscription_id=item.subscription_id)
@@ -283,13 +333,62 @@ def notification_process(*, notification_id: int, now: datetime | None = None) -
             except CleverbridgeError as exc:
                 return _retry_later(notification, f"could not confirm with the vendor: {exc}", now)
         subscription = subscriptions[item.subscription_id]
-        if subscription is None or not _confirm(quote, item, subscription):
-            problems.append(f"quote {quote.public_id}: the vendor does not show the change on item {item.running_no}")
+        confirmed = [
+            quote
+            for quote in candidates
+            if subscription is not None and _confirm(quote, item, subscription, notification)
+        ]
+        if not confirmed:
+            problems += [
+                f"quote {quote.public_id}: the vendor does not show the change on item {item.running_no}"
+                for quote in candidates
+            ]
             continue
-        status = _record_paid(notification, order, item, quote.pk, now)
+        if len(confirmed) > 1:
+            return _ambiguous(notification, order, item, quotes=confirmed, purchases=[order.purchase_id], now=now)
+        rivals = _rivals(notification, confirmed[0])
+        if rivals:
+            purchases = [order.purchase_id, *rivals]
+            return _ambiguous(notification, order, item, quotes=confirmed, purchases=purchases, now=now)
+        status = _record_paid(notification, order, item, confirmed[0].pk, now)
         if status is not None:
             return status
     return _retry_later(notification, "; ".join(problems) or "not confirmed", now)
+
+
+def _ambiguous(
+    notification: InboundNotification,
+    order: PaidOrder,
+    item: PaidItem,
+    *,
+    quotes: list[Quote],
+    purchases: list[int],
+    now: datetime,
+) -> str:
+    """More than one change could take this payment, or more than one payment this change: pay nothing, flag
+    the changes and keep the notification for support, naming every candidate."""
+    changes = [str(quote.public_id) for quote in quotes]
+    note = (
+        f"ambiguous, kept for support: purchase(s) {', '.join(map(str, purchases))} "
+        f"could pay change(s) {', '.join(changes)}; nothing was marked paid"
+    )
+    with transaction.atomic():
+        locked = InboundNotification.objects.select_for_update().get(pk=notification.pk)
+        if locked.status not in PROCESSABLE:
+            return locked.status
+        facts = notification_data(locked, order, item)
+        for quote in quotes:
+            states.quote_mark(
+                quote=quote.pk,
+                expect=[QuoteState.COMMITTED, QuoteState.OUTCOME_UNKNOWN],
+                check=_unpaid,
+                action="change.payment_ambiguous",
+                fields=states.support_flag,
+                data={"purchases": purchases, "changes": changes, "notification": facts},
+            )
+        status = _settle(locked, NotificationStatus.UNMATCHED, note, fields={"processed_at": now})
+    logger.warning("notification %s: %s", notification.pk, note)
+    return status
 
 
 def _settle(notification: InboundNotification, status: str, note: str, *, fields: states.Fields | None = None) -> str:
@@ -317,16 +416,21 @@ def _record_paid(
         if locked.status not in PROCESSABLE:
             return locked.status
         facts = notification_data(locked, order, item)
-        states.quote_move(
+        unknown = Quote.objects.get(pk=quote_pk)
+        error = commit_error(unknown) if unknown.state == QuoteState.OUTCOME_UNKNOWN else None
+        resolved = states.quote_move(
             quote=quote_pk,
             to=QuoteState.COMMITTED,
             expect=[QuoteState.OUTCOME_UNKNOWN],
             check=_unpaid,
             action="change.confirmed_applied",
             data={"reason": "paid_notification", "notification": facts},
-            fields={"vendor_message": ""},
+            fields={"vendor_message": unknown.vendor_message if error else ""},
             now=now,
         )
+        if resolved is not None and error is not None:
+            # The vendor answered the commit with an error, yet this purchase pays it: charged after an error.
+            charged_after_error_flag(quote=resolved, error=error, facts={"notification": facts})
         quote = states.quote_move(
             quote=quote_pk,
             to=QuoteState.PAID,

@@ -16,16 +16,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django_tasks import task
 
 from subscriptions import ledger, notifications, reads, states, tasks
-from subscriptions.applied import Applied, change_applied
+from subscriptions.applied import Applied, change_applied, charged_after_error_flag, commit_error, subscription_facts
 from subscriptions.cleverbridge import CleverbridgeError, Subscription
 from subscriptions.models import InboundNotification, Quote, QuoteState
 
 logger = logging.getLogger(__name__)
+
+WATCHED_STATES = (QuoteState.REJECTED, QuoteState.FAILED)
+"""Final words ("nothing was charged") after a sent commit: still read for a while, in case it was applied late."""
 
 __all__ = [
     "ReconcileSummary",
@@ -82,21 +86,6 @@ def reconcile_schedule(quote: Quote, *, now: datetime | None = None) -> datetime
     return next_at
 
 
-def _subscription_facts(subscription: Subscription | None, applied: Applied, running_no: int | None) -> dict[str, Any]:
-    if subscription is None:
-        return {"read": None, "applied": applied.value}
-    return {
-        "applied": applied.value,
-        "running_no": running_no,
-        "items": [
-            {"running_no": i.running_no, "product_id": i.product_id, "quantity": i.quantity, "status": i.status}
-            for i in subscription.current_items
-        ],
-        "next_billing_date": subscription.next_billing_date.isoformat() if subscription.next_billing_date else None,
-        "status": subscription.status,
-    }
-
-
 def _stuck_committing(quote: Quote, now: datetime) -> str | None:
     """A process died while committing: without a sent commit nothing happened; with one, the outcome is unknown."""
     if quote.state_changed_at > now - timedelta(seconds=settings.RECONCILE_STUCK_COMMITTING_SECONDS):
@@ -139,48 +128,31 @@ def reconcile_quote(*, quote_id: int, now: datetime | None = None) -> str:
         if outcome is not None:
             return outcome
         quote.refresh_from_db()
+    if quote.state in WATCHED_STATES:
+        return _watch(quote, now)
     if quote.state != QuoteState.OUTCOME_UNKNOWN:
         return quote.state
 
-    subscription = None
-    error = None
-    try:
-        subscription = reads.subscription_fresh(subscription_id=quote.subscription_id)
-        if subscription.customer_id != quote.customer.vendor_id:
-            applied, running_no = Applied.UNCLEAR, None
-            error = "the subscription now belongs to another customer"
-        else:
-            applied, running_no = change_applied(quote, subscription)
-    except CleverbridgeError as exc:
-        applied, running_no = Applied.UNCLEAR, None
-        error = str(exc)
+    subscription, applied, running_no, error = _read(quote)
     attempts = quote.reconcile_attempts + 1
     sent_at = quote.commit_sent_at or quote.state_changed_at
     facts = {
         "attempt": attempts,
         "checked_at": now.isoformat(),
-        "subscription": _subscription_facts(subscription, applied, running_no),
+        "subscription": subscription_facts(subscription, applied, running_no),
         "error": error,
     }
 
     if applied == Applied.YES:
-        done = states.quote_move(
-            quote=quote,
-            to=QuoteState.COMMITTED,
-            expect=[QuoteState.OUTCOME_UNKNOWN],
-            action="change.confirmed_applied",
-            data={"reason": "subscription_read", **facts},
-            fields={
-                "vendor_message": "",
-                "result_running_no": running_no,
-                "reconcile_attempts": attempts,
-                "next_reconcile_at": None,
-            },
+        done = _applied_after_all(
+            quote,
+            expect=QuoteState.OUTCOME_UNKNOWN,
+            reason="subscription_read",
+            running_no=running_no,
+            facts=facts,
+            attempts=attempts,
             now=now,
         )
-        if done:
-            notifications.notifications_kick(subscription_id=quote.subscription_id)
-            logger.info("change %s confirmed applied by reading S%s", quote.public_id, quote.subscription_id)
         return "committed" if done else "waiting"
 
     if applied == Applied.NO and now - sent_at >= timedelta(seconds=settings.RECONCILE_GRACE_SECONDS):
@@ -193,12 +165,12 @@ def reconcile_quote(*, quote_id: int, now: datetime | None = None) -> str:
             fields={
                 "vendor_message": "The billing provider did not apply the change. Nothing was charged.",
                 "reconcile_attempts": attempts,
-                "next_reconcile_at": None,
             },
             now=now,
         )
         if done:
             logger.info("change %s not applied: failed; the item is free again", quote.public_id)
+            reconcile_schedule(done, now=now)
         return "failed" if done else "waiting"
 
     if now - sent_at >= timedelta(hours=settings.RECONCILE_GIVE_UP_HOURS):
@@ -230,6 +202,103 @@ def reconcile_quote(*, quote_id: int, now: datetime | None = None) -> str:
     return "waiting"
 
 
+def _read(quote: Quote) -> tuple[Subscription | None, Applied, int | None, str | None]:
+    """Read the subscription (never send): whether it shows the change, on which item, and any problem reading it."""
+    try:
+        subscription = reads.subscription_fresh(subscription_id=quote.subscription_id)
+    except CleverbridgeError as exc:
+        return None, Applied.UNCLEAR, None, str(exc)
+    if subscription.customer_id != quote.customer.vendor_id:
+        return subscription, Applied.UNCLEAR, None, "the subscription now belongs to another customer"
+    applied, running_no = change_applied(quote, subscription)
+    return subscription, applied, running_no, None
+
+
+def _applied_after_all(
+    quote: Quote,
+    *,
+    expect: str,
+    reason: str,
+    running_no: int | None,
+    facts: dict[str, Any],
+    attempts: int,
+    now: datetime,
+) -> Quote | None:
+    """A read shows the change: committed; when the vendor had answered the commit with an error, also flagged
+    (it charged while saying it failed). Waiting notifications are worked."""
+    error = commit_error(quote)
+    with transaction.atomic():
+        done = states.quote_move(
+            quote=quote,
+            to=QuoteState.COMMITTED,
+            expect=[expect],
+            action="change.confirmed_applied",
+            data={"reason": reason, **facts},
+            fields={
+                "vendor_message": quote.vendor_message if error else "",
+                "result_running_no": running_no,
+                "reconcile_attempts": attempts,
+                "next_reconcile_at": None,
+            },
+            now=now,
+        )
+        if done is not None and error is not None:
+            done = charged_after_error_flag(quote=done, error=error, facts=facts) or done
+    if done is None:
+        return None
+    if error is not None:
+        logger.error("change %s applied although the vendor answered %s; flagged", quote.public_id, error["error"])
+    else:
+        logger.info("change %s confirmed applied by reading S%s", quote.public_id, quote.subscription_id)
+    notifications.notifications_kick(subscription_id=quote.subscription_id)
+    return done
+
+
+def _watch(quote: Quote, now: datetime) -> str:
+    """A sent commit that ended refused or not applied: read again, in case the vendor applied it after all.
+
+    Only for RECONCILE_AFTER_ERROR_HOURS after sending, and only while no later change to the item has been sent:
+    after that the item's quantity no longer tells this change apart (the later change's own price check read
+    the item before it was sent, and found this change absent).
+    """
+    if quote.commit_sent_at is None or quote.next_reconcile_at is None:
+        return quote.state
+    later = (
+        Quote.objects.filter(subscription_id=quote.subscription_id, target=quote.target, commit_sent_at__isnull=False)
+        .filter(commit_sent_at__gt=quote.commit_sent_at)
+        .exists()
+    )
+    expired = now - quote.commit_sent_at >= timedelta(hours=settings.RECONCILE_AFTER_ERROR_HOURS)
+    if later or expired:
+        Quote.objects.filter(pk=quote.pk, state=quote.state).update(next_reconcile_at=None)
+        return quote.state
+    subscription, applied, running_no, error = _read(quote)
+    attempts = quote.reconcile_attempts + 1
+    if applied == Applied.YES:
+        facts = {
+            "attempt": attempts,
+            "checked_at": now.isoformat(),
+            "subscription": subscription_facts(subscription, applied, running_no),
+            "error": error,
+            "was": quote.state,
+        }
+        done = _applied_after_all(
+            quote,
+            expect=quote.state,
+            reason="applied_after_refusal",
+            running_no=running_no,
+            facts=facts,
+            attempts=attempts,
+            now=now,
+        )
+        if done is not None:
+            return "committed"
+    Quote.objects.filter(pk=quote.pk, state=quote.state).update(reconcile_attempts=attempts)
+    quote.reconcile_attempts = attempts
+    reconcile_schedule(quote, now=now)
+    return "waiting"
+
+
 def _known(quote: Quote) -> dict[str, Any]:
     """Everything we know about an unresolved change, for support: the trail, notifications for the subscription."""
     return {
@@ -255,7 +324,13 @@ def reconcile_due(*, now: datetime | None = None) -> ReconcileSummary:
         next_reconcile_at__gt=now
     )
     stuck = Quote.objects.filter(state=QuoteState.COMMITTING, state_changed_at__lte=stuck_before)
-    for quote in [*unknown.order_by("commit_sent_at", "id"), *stuck.order_by("state_changed_at", "id")]:
+    watched = Quote.objects.filter(state__in=WATCHED_STATES, commit_sent_at__isnull=False, next_reconcile_at__lte=now)
+    due = [
+        *unknown.order_by("commit_sent_at", "id"),
+        *stuck.order_by("state_changed_at", "id"),
+        *watched.order_by("commit_sent_at", "id"),
+    ]
+    for quote in due:
         try:
             outcome = reconcile_quote(quote_id=quote.pk, now=now)
         except Exception:

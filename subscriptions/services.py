@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from subscriptions import catalog, ledger, reads, states
+from subscriptions.applied import Applied, change_applied, charged_after_error_flag, subscription_facts
 from subscriptions.cleverbridge import (
     AddItem,
     Change,
@@ -509,9 +510,7 @@ def _send(
     try:
         result = client.commit(change)
     except Rejected as exc:
-        return CommitOutcome(
-            _finish(quote, QuoteState.REJECTED, message=exc.message, reason="rejected", error=exc, **context)
-        )
+        return CommitOutcome(_verify_after_error(client, quote, error=exc, message=exc.message, **context))
     except OutcomeUnknown as exc:
         unknown = _finish(
             quote, QuoteState.OUTCOME_UNKNOWN, message=exc.message, reason="outcome_unknown", error=exc, **context
@@ -519,6 +518,9 @@ def _send(
         _after_sending(unknown)
         return CommitOutcome(unknown)
     except Unavailable as exc:
+        if _answered(exc):
+            message = _("The billing provider was too busy to take the change.")
+            return CommitOutcome(_verify_after_error(client, quote, error=exc, message=message, **context))
         return CommitOutcome(
             _finish(
                 quote,
@@ -542,13 +544,91 @@ def _send(
     return CommitOutcome(committed)
 
 
+def _answered(error: Unavailable) -> bool:
+    """The vendor answered (a status came back, e.g. 429), so the request reached it; without one nothing left us."""
+    return error.status is not None
+
+
+def _verify_after_error(
+    client: CleverbridgeClient,
+    quote: Quote,
+    *,
+    error: CleverbridgeError,
+    message: str,
+    customer: Customer,
+    ip: str | None,
+) -> Quote:
+    """The vendor answered the sent commit with an error: read the subscription before telling the customer.
+
+    A gateway or the vendor may apply a change and still answer 4xx or 429, so the answer alone never decides
+    "nothing was charged". The change is there → committed and flagged (`change.charged_after_error`); the item
+    as before → rejected, and watched for a while in case it is applied late; anything else → outcome unknown.
+    """
+    context = {"customer": customer, "ip": ip}
+    subscription = None
+    read_error = None
+    try:
+        subscription = reads.subscription_fresh(subscription_id=quote.subscription_id)
+    except CleverbridgeError as exc:
+        applied, running_no, read_error = Applied.UNCLEAR, None, str(exc)
+    else:
+        if subscription.customer_id != customer.vendor_id:
+            applied, running_no, read_error = Applied.UNCLEAR, None, "the subscription now belongs to another customer"
+        else:
+            applied, running_no = change_applied(quote, subscription)
+    facts = {"subscription": subscription_facts(subscription, applied, running_no), "read_error": read_error}
+
+    if applied == Applied.YES:
+        with transaction.atomic():
+            committed = _finish(
+                quote,
+                QuoteState.COMMITTED,
+                message=message,
+                reason="applied_despite_error",
+                error=error,
+                facts=facts,
+                fields={"result_running_no": running_no},
+                **context,
+            )
+            if committed.state == QuoteState.COMMITTED:
+                logger.error("quote %s was applied although the vendor answered %s", quote.public_id, error)
+                committed = (
+                    charged_after_error_flag(
+                        quote=committed,
+                        error=_answer_data(reason="applied_despite_error", message=message, error=error, result=None),
+                        facts=facts,
+                    )
+                    or committed
+                )
+        _after_sending(committed)
+        return committed
+    if applied == Applied.NO:
+        refused = _finish(
+            quote, QuoteState.REJECTED, message=message, reason="refused_verified", error=error, facts=facts, **context
+        )
+        _after_sending(refused)
+        return refused
+    unknown = _finish(
+        quote,
+        QuoteState.OUTCOME_UNKNOWN,
+        message=message,
+        reason="unclear_after_error",
+        error=error,
+        facts=facts,
+        **context,
+    )
+    _after_sending(unknown)
+    return unknown
+
+
 def _after_sending(quote: Quote) -> None:
-    """Background follow-up of a sent commit: notifications that arrived early, and reads for an unknown outcome.
+    """Background follow-up of a sent commit: notifications that arrived early, and reads for an unknown outcome
+    or for a refusal (in case the vendor applies it after all).
 
     Never lets a queue problem reach the customer: the commit's outcome is already recorded.
     """
     try:
-        if quote.state == QuoteState.OUTCOME_UNKNOWN:
+        if quote.state in (QuoteState.OUTCOME_UNKNOWN, QuoteState.REJECTED):
             reconcile_schedule(quote)
         notifications_kick(subscription_id=quote.subscription_id)
     except Exception:
@@ -638,6 +718,9 @@ def _reconsent(
     return CommitOutcome(superseded, reconsent_quote=new_quote)
 
 
+ANSWERED_FROM = (QuoteState.COMMITTING, QuoteState.OUTCOME_UNKNOWN)
+"""The states a commit's answer may settle; a quote the reconciler settled otherwise keeps its state."""
+
 FINISH_ACTIONS = {
     QuoteState.COMMITTED: "change.committed",
     QuoteState.REJECTED: "change.rejected",
@@ -656,6 +739,8 @@ def _finish(
     message: str = "",
     error: CleverbridgeError | None = None,
     result: VendorQuote | None = None,
+    facts: dict[str, Any] | None = None,
+    fields: dict[str, Any] | None = None,
 ) -> Quote:
     """Record where a committing quote ended, with its ledger entry, in one transaction.
 
@@ -664,7 +749,7 @@ def _finish(
     moved it on (failed, not_sent, paid, ...), its state stands and the late answer is recorded beside it.
     """
     now = timezone.now()
-    fields: dict[str, Any] = {"vendor_message": message}
+    fields = {**(fields or {}), "vendor_message": message}
     if result is not None:
         fields.update(
             confirmed_at=now,
@@ -679,11 +764,12 @@ def _finish(
         moved = states.quote_move(
             quote=quote,
             to=state,
+            expect=[source for source in ANSWERED_FROM if state in states.QUOTE_MOVES[source]],
             action=FINISH_ACTIONS[state],
             customer=customer,
             ip=ip,
             fields=fields,
-            data=_answer_data(reason=reason, message=message, error=error, result=result),
+            data={**_answer_data(reason=reason, message=message, error=error, result=result), **(facts or {})},
             now=now,
         )
         if moved is None:
@@ -725,8 +811,7 @@ def _check_consented(locked: Quote, result: VendorQuote, *, customer: Customer, 
 
 
 def _flag(quote: Quote) -> dict[str, Any]:
-    """The fields that flag a quote for support, unless it already is (the first flag's time stands)."""
-    return {} if quote.needs_support else {"needs_support": True, "support_flagged_at": timezone.now()}
+    return states.support_flag(quote)
 
 
 def _late_answer(

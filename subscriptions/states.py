@@ -26,6 +26,7 @@ __all__ = [
     "notification_move",
     "quote_mark",
     "quote_move",
+    "support_flag",
 ]
 
 QUOTE_MOVES: Mapping[str, frozenset[str]] = {
@@ -43,8 +44,14 @@ QUOTE_MOVES: Mapping[str, frozenset[str]] = {
         {QuoteState.COMMITTED, QuoteState.REJECTED, QuoteState.FAILED, QuoteState.OUTCOME_UNKNOWN}
     ),
     QuoteState.COMMITTED: frozenset({QuoteState.PAID}),
+    QuoteState.REJECTED: frozenset({QuoteState.COMMITTED}),
+    QuoteState.FAILED: frozenset({QuoteState.COMMITTED}),
 }
-"""From-state → the states a quote may move to. Absent states (paid, failed, ...) are final."""
+"""From-state → the states a quote may move to. Absent states (paid, not_sent, ...) are final.
+
+Rejected and failed follow a sent commit: a read that later shows the change after all makes them committed
+(flagged for support), so the receipt never keeps saying "nothing was charged" about a charge.
+"""
 
 NOTIFICATION_MOVES: Mapping[str, frozenset[str]] = {
     NotificationStatus.RECEIVED: frozenset(
@@ -105,6 +112,11 @@ def _expected(table: Mapping[str, frozenset[str]], to: str, expect: Iterable[str
     if not wanted <= allowed:
         raise IllegalMove(f"{sorted(wanted - allowed)} may not move to {to!r}")
     return wanted
+
+
+def support_flag(quote: Quote) -> dict[str, Any]:
+    """The fields that flag a quote for support, unless it already is (the first flag's time stands)."""
+    return {} if quote.needs_support else {"needs_support": True, "support_flagged_at": timezone.now()}
 
 
 def quote_move(

@@ -281,6 +281,13 @@ class Quote(models.Model):
         return self.state == QuoteState.COMMITTED and self.charge_expected
 
     @property
+    def charged_after_error(self) -> bool:
+        """The vendor answered the commit with an error, yet a read showed the change applied (and so charged)."""
+        if self.state not in (QuoteState.COMMITTED, QuoteState.PAID):
+            return False
+        return self.ledger_entries.filter(action="change.charged_after_error").exists()
+
+    @property
     def shown_state(self) -> str:
         """The state as the customer should read it: an unused quote past its expiry is expired."""
         if self.state == QuoteState.QUOTED and self.is_expired():

@@ -163,14 +163,18 @@ def test_connect_failure_on_commit_means_not_sent(anna_client, vendor, monkeypat
     assert len(vendor.purchases(MONTHLY)) == 1
 
 
-def test_rate_limit_on_commit_means_not_sent(anna_client, vendor, monkeypatch):
+def test_rate_limit_on_commit_is_a_refusal_once_a_read_shows_nothing_changed(anna_client, vendor, monkeypatch):
+    """The 429 came from the vendor's side, so the commit was sent: only a read can say nothing was charged."""
     _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
     fault_on_commit(vendor, mode="error", status=429)
 
     commit(anna_client, quote)
 
     quote.refresh_from_db()
-    assert quote.state == QuoteState.NOT_SENT
+    assert quote.state == QuoteState.REJECTED
+    assert LedgerEntry.objects.get(quote=quote, action="change.rejected").data["subscription"]["applied"] == (
+        "not_applied"
+    )
     assert vendor.purchases(MONTHLY) == []
 
 

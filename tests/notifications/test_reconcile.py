@@ -81,7 +81,13 @@ def test_applied_but_answered_500_is_reconciled_to_committed_then_paid(anna_clie
 
     quote.refresh_from_db()
     assert quote.state == QuoteState.PAID
-    assert _actions(quote)[-3:] == ["change.outcome_unknown", "change.confirmed_applied", "change.paid"]
+    assert _actions(quote)[-4:] == [
+        "change.outcome_unknown",
+        "change.confirmed_applied",
+        "change.charged_after_error",  # the vendor answered 500 yet charged: support checks it
+        "change.paid",
+    ]
+    assert quote.needs_support
     assert len(vendor.purchases(MONTHLY)) == 1
     assert commits_sent.commits == 1
     assert vendor.current_items(MONTHLY)[CLOUDIFY_M]["Quantity"] == 25
@@ -95,10 +101,11 @@ def test_the_notification_alone_resolves_an_unknown_outcome(anna_client, vendor,
 
     quote.refresh_from_db()
     assert quote.state == QuoteState.PAID
-    assert _actions(quote)[-2:] == ["change.confirmed_applied", "change.paid"]
+    assert _actions(quote)[-3:] == ["change.confirmed_applied", "change.charged_after_error", "change.paid"]
     assert LedgerEntry.objects.get(quote=quote, action="change.confirmed_applied").data["reason"] == (
         "paid_notification"
     )
+    assert quote.needs_support  # the vendor answered 500, yet this purchase pays the change
     # A later read finds nothing to do.
     assert reconcile_quote(quote_id=quote.pk, now=quote.commit_sent_at + timedelta(minutes=5)) == "paid"
     assert len(vendor.purchases(MONTHLY)) == 1 and commits_sent.commits == 1
