@@ -1,14 +1,18 @@
-"""A fake clock that every budget in a test reads, and budgets on both stores: memory and the real Redis (DB 7)."""
+"""A fake clock that every budget in a test reads, and budgets on both stores: memory and the real Redis.
 
+The Redis is `TEST_REDIS_URL` (by default DB 7 of the local server); each test uses a key prefix of its own.
+"""
+
+import os
 import threading
 import uuid
 
 import pytest
 import redis
 
-from subscriptions.vendor_budget import BudgetConfig, VendorBudget, redis_client_for
+from subscriptions.cleverbridge.budget import BudgetConfig, VendorBudget, redis_client_for
 
-REDIS_URL = "redis://127.0.0.1:6379/7"
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
 START = 1_800_000_000.0
 
 
@@ -44,7 +48,7 @@ def _redis_answers() -> bool:
 
 @pytest.fixture
 def redis_prefix():
-    """A key prefix of this test's own in DB 7, deleted afterwards."""
+    """A key prefix of this test's own, deleted afterwards."""
     if not _redis_answers():
         pytest.skip(f"Redis is not answering at {REDIS_URL}; start redis-server to run the shared-budget tests")
     prefix = f"test-vendor-budget:{uuid.uuid4().hex}:"

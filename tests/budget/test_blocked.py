@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from subscriptions.vendor_budget import VendorBlocked
+from subscriptions.cleverbridge.budget import VendorBlocked
 from tests.budget.conftest import START
 
 

@@ -4,7 +4,7 @@ import multiprocessing
 
 import pytest
 
-from subscriptions.vendor_budget import VENDOR_LIMIT_PER_SECOND
+from subscriptions.cleverbridge.budget import VENDOR_LIMIT_PER_SECOND
 from tests.budget.conftest import REDIS_URL, START
 from tests.budget.simulation import busiest_second, process_rounds, run_rounds
 

@@ -36,7 +36,7 @@ from django.core.exceptions import ImproperlyConfigured
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("subscriptions.cleverbridge")  # the name operators filter on, whichever module logs
 
 VENDOR_LIMIT_PER_SECOND = 30
 REDIS_CONNECT_TIMEOUT_SECONDS = 0.1
