@@ -109,8 +109,7 @@ def load_subscription(request: HttpRequest, subscription_id: int, *, fresh: bool
     loaded: dict = request.__dict__.setdefault("_loaded_subscriptions", {})
     if fresh or subscription_id not in loaded:
         try:
-            with get_client() as client:
-                loaded[subscription_id] = client.get_subscription(subscription_id)
+            loaded[subscription_id] = get_client().get_subscription(subscription_id)
         except Rejected as exc:
             if exc.status == 404:
                 raise Http404 from None
@@ -133,8 +132,7 @@ def load_quote(request: HttpRequest, quote_id: uuid.UUID | str) -> Quote:
 def customer_subscriptions(customer: Customer) -> list[Subscription]:
     """Every subscription the vendor lists for `customer` (none when the vendor does not know them)."""
     try:
-        with get_client() as client:
-            found = client.get_subscriptions_for_customer(customer_id=customer.vendor_id)
+        found = get_client().get_subscriptions_for_customer(customer_id=customer.vendor_id)
     except Rejected as exc:
         if exc.status == 404:
             return []

@@ -57,11 +57,11 @@ def customer_find(*, email: str = "", customer_id: int | None = None) -> Custome
     """
     email = email.strip().lower()
     try:
-        with get_client() as client:
-            if customer_id is not None:
-                found = client.get_subscriptions_for_customer(customer_id=customer_id)
-            else:
-                found = client.get_subscriptions_for_customer(email=email)
+        client = get_client()
+        if customer_id is not None:
+            found = client.get_subscriptions_for_customer(customer_id=customer_id)
+        else:
+            found = client.get_subscriptions_for_customer(email=email)
     except Rejected as exc:
         if exc.status in (400, 402, 404):
             return None
@@ -110,8 +110,7 @@ def assisted_change_prepare(
     Raises `services.ChangeNotAllowed` (the same rules as the customer's own page) and `CleverbridgeError`.
     """
     try:
-        with get_client() as client:
-            subscription = client.get_subscription(subscription_id)
+        subscription = get_client().get_subscription(subscription_id)
     except Rejected as exc:
         if exc.status == 404:
             raise services.ChangeNotAllowed("The vendor does not know this subscription.") from None

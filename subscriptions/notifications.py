@@ -272,8 +272,7 @@ def notification_process(*, notification_id: int, now: datetime | None = None) -
     for quote, item in matches:
         if item.subscription_id not in subscriptions:
             try:
-                with get_client() as client:
-                    subscriptions[item.subscription_id] = client.get_subscription(item.subscription_id)
+                subscriptions[item.subscription_id] = get_client().get_subscription(item.subscription_id)
             except Rejected as exc:
                 subscriptions[item.subscription_id] = None
                 problems.append(f"S{item.subscription_id}: the vendor refused the read ({exc.message})")

@@ -145,8 +145,7 @@ def reconcile_quote(*, quote_id: int, now: datetime | None = None) -> str:
     subscription = None
     error = None
     try:
-        with get_client() as client:
-            subscription = client.get_subscription(quote.subscription_id)
+        subscription = get_client().get_subscription(quote.subscription_id)
         if subscription.customer_id != quote.customer.vendor_id:
             applied, running_no = Applied.UNCLEAR, None
             error = "the subscription now belongs to another customer"

@@ -59,8 +59,7 @@ def sign_in_email_send(*, email: str, next_url: str = "") -> int:
         logger.info("sign-in e-mail rate limited")
         return 0
     try:
-        with get_client() as client:
-            subscriptions = client.get_subscriptions_for_customer(email=email)
+        subscriptions = get_client().get_subscriptions_for_customer(email=email, kind="anonymous")
     except Rejected as exc:
         if exc.status in (400, 402, 404):
             return 0
@@ -132,8 +131,7 @@ def portal_customer_known(*, customer_id: int) -> bool:
     Vendor failures propagate: `Rejected` (other than 404, which means "unknown") and `CleverbridgeError`.
     """
     try:
-        with get_client() as client:
-            return bool(client.get_subscriptions_for_customer(customer_id=customer_id))
+        return bool(get_client().get_subscriptions_for_customer(customer_id=customer_id, kind="anonymous"))
     except Rejected as exc:
         if exc.status == 404:
             return False

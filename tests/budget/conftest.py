@@ -4,34 +4,15 @@ The Redis is `TEST_REDIS_URL` (by default DB 7 of the local server); each test u
 """
 
 import os
-import threading
 import uuid
 
 import pytest
 import redis
 
 from subscriptions.cleverbridge.budget import BudgetConfig, VendorBudget, redis_client_for
+from tests.budget.clock import FakeClock
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
-START = 1_800_000_000.0
-
-
-class FakeClock:
-    """Epoch seconds that move only when a test (or a budget's wait) moves them."""
-
-    def __init__(self, start: float = START):
-        self._now = start
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        with self._lock:
-            return self._now
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self._now += seconds
-
-    sleep = advance
 
 
 @pytest.fixture

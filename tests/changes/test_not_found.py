@@ -13,8 +13,7 @@ from tests.changes.flows import preview
 
 
 def test_quoting_another_customers_subscription_is_not_yours(anna, vendor, catalog):
-    with get_client() as client:
-        ottos = client.get_subscription(OTTOS)
+    ottos = get_client().get_subscription(OTTOS)
 
     with pytest.raises(NotYours):
         services.quote_create(
@@ -27,8 +26,8 @@ def test_quoting_another_customers_subscription_is_not_yours(anna, vendor, catal
     assert not Quote.objects.exists()
 
 
-def test_committing_another_customers_quote_is_not_found(browser, otto, vendor):
-    _, quote = preview(browser, MONTHLY, kind="increase", running_no=1, quantity=1)
+def test_committing_another_customers_quote_is_not_found(anna_client, otto, vendor):
+    _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=1)
 
     with pytest.raises(NotFound):
         services.quote_commit(customer=otto, quote_id=quote.public_id, consent_given=True, ip=None, user_agent="")

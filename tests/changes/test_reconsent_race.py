@@ -8,7 +8,7 @@ import httpx
 from django.conf import settings
 from django.utils import timezone
 
-import subscriptions.cleverbridge as cleverbridge
+import subscriptions.cleverbridge.client as cleverbridge
 from subscriptions.models import LedgerEntry, Quote, QuoteState
 from subscriptions.reconcile import reconcile_quote
 from tests.cast import MONTHLY
