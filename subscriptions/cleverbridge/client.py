@@ -268,7 +268,7 @@ class CleverbridgeClient:
         body = change.request_body(preview=False)
         target = body["SubscriptionId"]
         deadline = self._clock() + self.deadlines.commit
-        permit, timeout = self._permit(Kind.COMMIT, method, body, target, deadline, tries=1)
+        permit, timeout = self._permit(Kind.COMMIT, method, body, target, deadline)
         started = self._clock()
         try:
             response = self._request(permit, method, body=body, timeout=timeout)
@@ -344,7 +344,7 @@ class CleverbridgeClient:
         last_exchange: Exchange | None = None
         for attempt in range(1, tries + 1):
             pause = BACKOFF_SECONDS * 2 ** (attempt - 1)
-            permit, timeout = self._permit(kind, method, body, target, deadline, tries=tries, exchange=last_exchange)
+            permit, timeout = self._permit(kind, method, body, target, deadline, exchange=last_exchange)
             started = self._clock()
             try:
                 response = self._request(permit, method, params=params, body=body, timeout=timeout)
@@ -433,7 +433,6 @@ class CleverbridgeClient:
         target: str,
         deadline: float,
         *,
-        tries: int,
         exchange: Exchange | None = None,
     ) -> tuple[Permit, httpx.Timeout]:
         """A permit from the shared budget, and the attempt's timeouts: the configured ones, cut to the time left.
@@ -443,11 +442,9 @@ class CleverbridgeClient:
         left = deadline - self._clock()
         started = self._clock()
         try:
-            if left < MIN_ATTEMPT_SECONDS:
-                raise BudgetExhausted(kind, 0.0)
             permit = self._budget.acquire(
                 kind=kind,
-                max_wait=min(MAX_WAIT_SECONDS[kind], left - MIN_ATTEMPT_SECONDS),
+                max_wait=max(0.0, min(MAX_WAIT_SECONDS[kind], left - MIN_ATTEMPT_SECONDS)),
                 lease_seconds=left,
             )
         except (BudgetExhausted, VendorBlocked) as refused:
