@@ -13,7 +13,7 @@ import httpx
 import pytest
 from django.db import connection
 
-import subscriptions.cleverbridge as cleverbridge
+import subscriptions.cleverbridge.client as cleverbridge
 import subscriptions.notifications as notifications
 from subscriptions.models import InboundNotification, LedgerEntry, NotificationStatus, Quote, QuoteState
 from tests.conftest import InProcessTransport
