@@ -6,7 +6,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DEBUG=false \
     SANDBOX_ENABLED=false \
-    PORT=8000
+    PORT=8000 \
+    GUNICORN_TIMEOUT=45
 
 WORKDIR /app
 RUN useradd --create-home --uid 10001 app

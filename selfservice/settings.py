@@ -55,6 +55,14 @@ def env_float(name: str, default: float) -> float:
         raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}") from None
 
 
+def env_seconds(name: str, default: float) -> float:
+    """A duration of at least one second (a deadline shorter than that could never hold a call)."""
+    value = env_float(name, default)
+    if not 1 <= value < float("inf"):
+        raise ImproperlyConfigured(f"{name} must be at least 1 second, not {value}")
+    return value
+
+
 DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_KEY_PREFIX + "demo-only-never-use-in-production")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
@@ -87,6 +95,21 @@ CLEVERBRIDGE_API_PASSWORD = env.str("CLEVERBRIDGE_API_PASSWORD", default="sandbo
 CLEVERBRIDGE_CONNECT_TIMEOUT = env_float("CLEVERBRIDGE_CONNECT_TIMEOUT", 5.0)
 CLEVERBRIDGE_READ_TIMEOUT = env_float("CLEVERBRIDGE_READ_TIMEOUT", 20.0)
 CLEVERBRIDGE_MAX_TRIES = env_int("CLEVERBRIDGE_MAX_TRIES", 3)
+# Each call's whole time, tries, pauses and budget waits included. The confirm page makes a read, a preview and a
+# commit in turn; all three must end, with a margin to record the outcome, before the web worker is killed
+# (GUNICORN_TIMEOUT, which gunicorn.conf.py reads too). docs/client.md has the arithmetic.
+CLEVERBRIDGE_READ_DEADLINE = env_seconds("CLEVERBRIDGE_READ_DEADLINE", 8.0)
+CLEVERBRIDGE_PREVIEW_DEADLINE = env_seconds("CLEVERBRIDGE_PREVIEW_DEADLINE", 12.0)
+CLEVERBRIDGE_COMMIT_DEADLINE = env_seconds("CLEVERBRIDGE_COMMIT_DEADLINE", 20.0)
+GUNICORN_TIMEOUT = env_int("GUNICORN_TIMEOUT", 45)
+WEB_TIMEOUT_MARGIN_SECONDS = 5.0
+_confirm_seconds = CLEVERBRIDGE_READ_DEADLINE + CLEVERBRIDGE_PREVIEW_DEADLINE + CLEVERBRIDGE_COMMIT_DEADLINE
+if _confirm_seconds + WEB_TIMEOUT_MARGIN_SECONDS > GUNICORN_TIMEOUT:
+    raise ImproperlyConfigured(
+        f"a confirmation (CLEVERBRIDGE_READ_DEADLINE + CLEVERBRIDGE_PREVIEW_DEADLINE + CLEVERBRIDGE_COMMIT_DEADLINE "
+        f"= {_confirm_seconds:g} s) and {WEB_TIMEOUT_MARGIN_SECONDS:g} s to record its outcome do not fit in "
+        f"GUNICORN_TIMEOUT ({GUNICORN_TIMEOUT} s); raise GUNICORN_TIMEOUT or lower the deadlines"
+    )
 # The vendor's request budget that every process draws from before calling (docs/vendor-budget.md): shared through
 # Redis when there is one (by default the cache's, if that is Redis), else kept in this process's memory.
 CLEVERBRIDGE_RATE_PER_SECOND = env_float("CLEVERBRIDGE_RATE_PER_SECOND", 25.0)

@@ -275,8 +275,7 @@ def vendor_product_problem(product_id: int) -> str | None:
     if not probe:
         return None
     try:
-        with get_client() as client:
-            client.preview(AddItem(subscription_id=probe, product_id=product_id, quantity=1))
+        get_client().preview(AddItem(subscription_id=probe, product_id=product_id, quantity=1))
     except Rejected as exc:
         if exc.status == 404:
             return f"The vendor does not know product {product_id} ({exc.message})."

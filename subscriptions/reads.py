@@ -16,7 +16,6 @@ callers as `Unavailable`, which every one of them already handles as "the vendor
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TypeVar
@@ -28,7 +27,6 @@ from subscriptions import vendor_cache
 from subscriptions.cleverbridge import CleverbridgeClient, Rejected, Subscription, Unavailable, get_client
 from subscriptions.errors import NotFound, NotYours
 from subscriptions.models import Customer
-from subscriptions.vendor_budget import BudgetExhausted, VendorBlocked
 from subscriptions.vendor_cache import Cached
 
 logger = logging.getLogger(__name__)
@@ -51,8 +49,9 @@ __all__ = [
 MAX_SUBSCRIPTION_ID = 2**63 - 1
 """The vendor's ids are signed 64-bit numbers; a larger one cannot exist there."""
 
-UNREACHABLE = (Unavailable, BudgetExhausted, VendorBlocked)
-"""When a page may show the last known state instead: the vendor down, blocking us, or our budget used up."""
+UNREACHABLE = (Unavailable,)
+"""When a page may show the last known state instead: the vendor down, blocking us, or our budget used up (the
+client says all three as `Unavailable`, having sent nothing in the last two)."""
 
 T = TypeVar("T")
 
@@ -68,36 +67,22 @@ def subscription_id_possible(subscription_id: int) -> bool:
 # --- Asking the vendor ------------------------------------------------------------
 
 
-def _asked(method: str, call: Callable[[CleverbridgeClient], T]) -> T:
-    """One read through the client. The budget's refusals become `Unavailable`: nothing was asked, try later."""
-    try:
-        with get_client() as client:
-            return call(client)
-    except BudgetExhausted as exc:
-        raise Unavailable(
-            "our share of the vendor's rate limit is used up for now",
-            method=method,
-            retry_after=max(1, math.ceil(exc.wait_seconds)),
-        ) from exc
-    except VendorBlocked as exc:
-        wait = (exc.until - timezone.now()).total_seconds()
-        raise Unavailable(
-            "the vendor blocks our calls for now", method=method, retry_after=max(1, math.ceil(wait))
-        ) from exc
+def _asked(call: Callable[[CleverbridgeClient], T]) -> T:
+    """One read through the process's client, which draws on the shared budget (a refusal is `Unavailable`)."""
+    return call(get_client())
 
 
 def _subscription_fetch(subscription_id: int) -> Callable[[], Subscription]:
-    return lambda: _asked("getsubscription", lambda client: client.get_subscription(subscription_id))
+    return lambda: _asked(lambda client: client.get_subscription(subscription_id))
 
 
-def _list_fetch(vendor_customer_id: int) -> Callable[[], Sequence[Subscription]]:
+def _list_fetch(vendor_customer_id: int, kind: str = "read") -> Callable[[], Sequence[Subscription]]:
     """The customer's own subscriptions (none when the vendor does not know them: a 404)."""
 
     def fetch() -> list[Subscription]:
         try:
             found = _asked(
-                "getsubscriptionsforcustomer",
-                lambda client: client.get_subscriptions_for_customer(customer_id=vendor_customer_id),
+                lambda client: client.get_subscriptions_for_customer(customer_id=vendor_customer_id, kind=kind)
             )
         except Rejected as exc:
             if exc.status == 404:
@@ -108,10 +93,12 @@ def _list_fetch(vendor_customer_id: int) -> Callable[[], Sequence[Subscription]]
     return fetch
 
 
-def _read_list(vendor_customer_id: int, *, max_age: int | None, fallback: bool) -> Cached[tuple[Subscription, ...]]:
+def _read_list(
+    vendor_customer_id: int, *, max_age: int | None, fallback: bool, kind: str = "read"
+) -> Cached[tuple[Subscription, ...]]:
     return vendor_cache.customer_subscriptions(
         vendor_customer_id,
-        fetch=_list_fetch(vendor_customer_id),
+        fetch=_list_fetch(vendor_customer_id, kind),
         max_age=max_age,
         now=_now(),
         fallback_on=UNREACHABLE if fallback else (),
@@ -210,15 +197,15 @@ def subscriptions_by_email(*, email: str) -> list[Subscription]:
 
     Errors reach the caller, `Rejected` (400/402/404) for an address the vendor does not know.
     """
-    return _asked("getsubscriptionsforcustomer", lambda client: client.get_subscriptions_for_customer(email=email))
+    return _asked(lambda client: client.get_subscriptions_for_customer(email=email, kind="anonymous"))
 
 
 def customer_known(*, vendor_customer_id: int) -> bool:
     """Whether the vendor lists subscriptions for this customer id; a list within the bound answers without a call,
     and a read is kept for the pages the customer opens next. Never the last known state."""
-    read = _read_list(vendor_customer_id, max_age=None, fallback=False)
+    read = _read_list(vendor_customer_id, max_age=None, fallback=False, kind="anonymous")
     if not _within_bound(read):
-        read = _read_list(vendor_customer_id, max_age=0, fallback=False)
+        read = _read_list(vendor_customer_id, max_age=0, fallback=False, kind="anonymous")
     return bool(read.value)
 
 

@@ -291,8 +291,7 @@ def quote_create(
         raise ChangeNotAllowed(
             _("We are still confirming an earlier change to this item. Please wait until it is resolved.")
         )
-    with get_client() as client:
-        vendor_quote = client.preview(change)
+    vendor_quote = get_client().preview(change)
     with transaction.atomic():
         quote = _store_quote(
             customer=customer,
@@ -434,8 +433,7 @@ def quote_commit(
             ) from None
         quote = taken
 
-    with get_client() as client:
-        return _check_and_send(client, quote=quote, customer=customer, ip=ip)
+    return _check_and_send(get_client(), quote=quote, customer=customer, ip=ip)
 
 
 def _check_and_send(client: CleverbridgeClient, *, quote: Quote, customer: Customer, ip: str | None) -> CommitOutcome:

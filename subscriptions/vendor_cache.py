@@ -17,8 +17,8 @@ How it is meant to be called (the caller owns the client and the budget; this mo
 
     read = vendor_cache.subscription(
         subscription_id,
-        fetch=lambda: read_with_budget(client.get_subscription, subscription_id),
-        fallback_on=(Unavailable, BudgetExhausted, VendorBlocked),
+        fetch=lambda: get_client().get_subscription(subscription_id),   # draws on the shared budget
+        fallback_on=(Unavailable,),                                     # the client's word for "not now"
     )
     read.value, read.fetched_at, read.fresh       # a page shows "as of <fetched_at>" when not fresh
 

@@ -5,11 +5,15 @@ sandbox in the same process (through Django's test client), so no test reaches
 the network and the sandbox's own rules answer every call.
 """
 
+import time
+
 import httpx
 import pytest
 from django.core.cache import cache
 from django.test import Client
 from django.utils import translation
+
+from tests.budget.clock import FakeClock
 
 SANDBOX_API_URL = "http://testserver/sandbox/api"
 
@@ -69,12 +73,24 @@ def _no_language_left_active():
 
 @pytest.fixture(autouse=True)
 def _in_process_vendor(monkeypatch):
-    """Route the product's client to the in-process sandbox (tests using live_server undo this)."""
+    """Route the product's client to the in-process sandbox (tests using live_server undo this).
+
+    Each test starts with a fresh shared client and a fresh vendor budget in memory, whose waits move a fake clock
+    instead of sleeping.
+    """
     try:
         import subscriptions.cleverbridge.client as cleverbridge
+        from subscriptions.cleverbridge.budget import BudgetConfig, VendorBudget, reset_budget, set_budget
     except ImportError:
+        yield
         return
     monkeypatch.setattr(cleverbridge, "make_transport", InProcessTransport)
+    clock = FakeClock(time.time())
+    set_budget(VendorBudget(BudgetConfig(), clock=clock, sleep=clock.sleep))
+    cleverbridge.reset_client()
+    yield
+    cleverbridge.reset_client()
+    reset_budget()
 
 
 @pytest.fixture(autouse=True)

@@ -1,33 +1,18 @@
-"""A fake clock that every budget in a test reads, and budgets on both stores: memory and the real Redis (DB 7)."""
+"""A fake clock that every budget in a test reads, and budgets on both stores: memory and the real Redis.
 
-import threading
+The Redis is `TEST_REDIS_URL` (by default DB 7 of the local server); each test uses a key prefix of its own.
+"""
+
+import os
 import uuid
 
 import pytest
 import redis
 
-from subscriptions.vendor_budget import BudgetConfig, VendorBudget, redis_client_for
+from subscriptions.cleverbridge.budget import BudgetConfig, VendorBudget, redis_client_for
+from tests.budget.clock import FakeClock
 
-REDIS_URL = "redis://127.0.0.1:6379/7"
-START = 1_800_000_000.0
-
-
-class FakeClock:
-    """Epoch seconds that move only when a test (or a budget's wait) moves them."""
-
-    def __init__(self, start: float = START):
-        self._now = start
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        with self._lock:
-            return self._now
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self._now += seconds
-
-    sleep = advance
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
 
 
 @pytest.fixture
@@ -44,7 +29,7 @@ def _redis_answers() -> bool:
 
 @pytest.fixture
 def redis_prefix():
-    """A key prefix of this test's own in DB 7, deleted afterwards."""
+    """A key prefix of this test's own, deleted afterwards."""
     if not _redis_answers():
         pytest.skip(f"Redis is not answering at {REDIS_URL}; start redis-server to run the shared-budget tests")
     prefix = f"test-vendor-budget:{uuid.uuid4().hex}:"

@@ -3,7 +3,7 @@
 import bisect
 import threading
 
-from subscriptions.vendor_budget import BudgetExhausted, VendorBudget
+from subscriptions.cleverbridge.budget import BudgetExhausted, VendorBudget
 
 
 def busiest_second(grant_times: list[float]) -> int:
@@ -52,7 +52,7 @@ def process_rounds(
     calls in flight at once.
     """
     # Imported here: this runs in a freshly spawned process that needs only the budget, not Django's test setup.
-    from subscriptions.vendor_budget import BudgetConfig, BudgetExhausted, VendorBudget
+    from subscriptions.cleverbridge.budget import BudgetConfig, BudgetExhausted, VendorBudget
 
     now = start
 

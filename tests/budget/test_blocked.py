@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from subscriptions.vendor_budget import VendorBlocked
-from tests.budget.conftest import START
+from subscriptions.cleverbridge.budget import VendorBlocked
+from tests.budget.clock import START
 
 
 def test_a_block_refuses_every_class_until_it_ends_by_itself(make_budget, clock):
@@ -18,6 +18,7 @@ def test_a_block_refuses_every_class_until_it_ends_by_itself(make_budget, clock)
         with pytest.raises(VendorBlocked) as refused:
             budget.acquire(kind=kind)
         assert refused.value.until == until
+        assert refused.value.seconds == pytest.approx(60)
     assert clock() == START, "a blocked caller does not wait for the block"
     assert budget.state().blocked_until == until
 
@@ -41,10 +42,12 @@ def test_another_process_honours_the_block_without_any_grant(make_shared_budget,
 
     until = told.blocked(60)
 
+    clock.advance(15)
     with pytest.raises(VendorBlocked) as refused:
         other.acquire(kind="commit")
     assert refused.value.until == until
+    assert refused.value.seconds == pytest.approx(45)
     after = other.state()
     assert (after.tokens, after.in_flight) == (before.tokens, before.in_flight) == (4.0, 0)
-    clock.advance(60)
+    clock.advance(45)
     other.acquire(kind="commit", max_wait=0)

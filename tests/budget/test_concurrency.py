@@ -2,7 +2,7 @@
 
 import pytest
 
-from subscriptions.vendor_budget import BudgetExhausted
+from subscriptions.cleverbridge.budget import BudgetExhausted
 
 
 def test_a_released_permit_frees_its_slot(make_budget):

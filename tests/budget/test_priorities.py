@@ -2,7 +2,7 @@
 
 import pytest
 
-from subscriptions.vendor_budget import MAX_WAIT_SECONDS, BudgetExhausted, Kind
+from subscriptions.cleverbridge.budget import MAX_WAIT_SECONDS, BudgetExhausted, Kind
 
 
 def _take_until_refused(budget, kind: str) -> int:

@@ -4,8 +4,9 @@ import multiprocessing
 
 import pytest
 
-from subscriptions.vendor_budget import VENDOR_LIMIT_PER_SECOND
-from tests.budget.conftest import REDIS_URL, START
+from subscriptions.cleverbridge.budget import VENDOR_LIMIT_PER_SECOND
+from tests.budget.clock import START
+from tests.budget.conftest import REDIS_URL
 from tests.budget.simulation import busiest_second, process_rounds, run_rounds
 
 RATE = 25.0

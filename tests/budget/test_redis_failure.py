@@ -8,8 +8,15 @@ import subprocess
 
 import pytest
 
-from subscriptions import vendor_budget
-from subscriptions.vendor_budget import REPROBE_SECONDS, BudgetConfig, BudgetExhausted, VendorBlocked, VendorBudget
+from subscriptions.cleverbridge import budget as vendor_budget
+from subscriptions.cleverbridge.budget import (
+    REPROBE_SECONDS,
+    BudgetConfig,
+    BudgetExhausted,
+    VendorBlocked,
+    VendorBudget,
+)
+from tests.budget.conftest import REDIS_URL
 from tests.budget.simulation import busiest_second
 
 pytestmark = pytest.mark.redis
@@ -80,7 +87,7 @@ def _budget(url: str, clock) -> VendorBudget:
 def test_without_redis_a_process_keeps_to_its_share_of_the_rate_and_one_call_at_a_time(clock, caplog):
     budget = _budget(f"redis://127.0.0.1:{_free_port()}/0", clock)
     grants = []
-    with caplog.at_level(logging.WARNING, logger="subscriptions.vendor_budget"):
+    with caplog.at_level(logging.WARNING, logger="subscriptions.cleverbridge"):
         for _ in range(3000):  # a simulated minute, 50 commits a second
             clock.advance(0.02)
             try:
@@ -121,7 +128,7 @@ def test_without_redis_it_is_asked_again_only_every_few_seconds(clock, redis_cal
 
 
 def test_a_redis_client_fails_fast_and_never_retries():
-    client = vendor_budget.redis_client_for("redis://127.0.0.1:6379/7")
+    client = vendor_budget.redis_client_for(REDIS_URL)
     options = client.connection_pool.connection_kwargs
 
     assert options["socket_connect_timeout"] <= 0.1
@@ -145,7 +152,7 @@ def test_redis_stopped_then_started_again(private_redis, clock, caplog):
         assert permit.backend == "redis"
 
     private_redis.stop()
-    with caplog.at_level(logging.WARNING, logger="subscriptions.vendor_budget"):
+    with caplog.at_level(logging.WARNING, logger="subscriptions.cleverbridge"):
         for _ in range(3):
             clock.advance(1.0)
             with budget.permit(kind="read", max_wait=0) as permit:

@@ -8,8 +8,8 @@ import threading
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from subscriptions import vendor_budget
-from subscriptions.vendor_budget import BudgetConfig, config_from_settings, get_budget
+from subscriptions.cleverbridge import budget as vendor_budget
+from subscriptions.cleverbridge.budget import BudgetConfig, config_from_settings, get_budget
 from tests.test_settings import _load_settings
 
 PRINT_BUDGET_URL = (

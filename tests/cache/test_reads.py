@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from subscriptions.cleverbridge import Rejected, Unavailable
-from subscriptions.vendor_budget import BudgetExhausted, Kind, VendorBlocked
+from subscriptions.cleverbridge.budget import BudgetExhausted, Kind, VendorBlocked
 from tests.cache.conftest import FRESH, KEEP, T0, Vendor, later, make_subscription
 
 FALLBACK = (Unavailable, BudgetExhausted, VendorBlocked)

@@ -13,8 +13,7 @@ from tests.changes.flows import preview
 
 
 def test_quoting_another_customers_subscription_is_not_yours(anna, vendor, catalog):
-    with get_client() as client:
-        ottos = client.get_subscription(OTTOS)
+    ottos = get_client().get_subscription(OTTOS)
 
     with pytest.raises(NotYours):
         services.quote_create(

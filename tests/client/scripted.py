@@ -40,8 +40,42 @@ class Vendor:
 
 
 class FakeSleep:
-    def __init__(self):
+    """Records each pause and, given a clock, moves it on by the pause instead of sleeping."""
+
+    def __init__(self, clock=None):
         self.calls: list[float] = []
+        self._clock = clock
 
     def __call__(self, seconds: float) -> None:
         self.calls.append(seconds)
+        if self._clock is not None:
+            self._clock.advance(seconds)
+
+
+class SlowVendor:
+    """A vendor that takes `seconds` to answer each request, on a fake clock.
+
+    Within the request's read timeout it answers from `answers` (a Vendor); past it the clock moves on by the timeout
+    and the request times out, as httpx's would. With `forward_late`, a late request still reaches the vendor first
+    (a commit it applies, answering too late).
+    """
+
+    def __init__(self, clock, seconds: float, answers, *, forward_late: bool = False):
+        self.clock = clock
+        self.seconds = seconds
+        self.answers = answers
+        self.forward_late = forward_late
+        self.timeouts: list[dict] = []
+        self.started: list[float] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        timeout = request.extensions["timeout"]
+        self.timeouts.append(timeout)
+        self.started.append(self.clock())
+        if self.seconds > timeout["read"]:
+            if self.forward_late:
+                self.answers(request)
+            self.clock.advance(timeout["read"])
+            raise httpx.ReadTimeout("the vendor did not answer in time", request=request)
+        self.clock.advance(self.seconds)
+        return self.answers(request)

@@ -17,6 +17,7 @@ from subscriptions.cleverbridge import (
     UpdateItem,
 )
 from subscriptions.cleverbridge import client as cleverbridge
+from subscriptions.cleverbridge.budget import get_budget
 from tests.client.sandbox_control import (
     BACKUP_ADDON,
     CLOUDIFY_M,
@@ -102,6 +103,7 @@ def test_wrong_credentials_are_rejected(sandbox, settings):
         user=settings.CLEVERBRIDGE_API_USER,
         password="not-the-password",
         timeout=httpx.Timeout(1.0),
+        budget=get_budget(),
         transport=cleverbridge.make_transport(),
         sleep=FakeSleep(),
     )

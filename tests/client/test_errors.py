@@ -159,10 +159,16 @@ def test_short_retry_after_is_honoured(client_for, sleep, call, ok):
     assert len(vendor.requests) == 2
 
 
-def test_rate_limit_without_retry_after_backs_off(client_for, sleep):
+def test_rate_limit_without_retry_after_is_a_block_of_a_minute(client_for, sleep, budget):
     vendor = Vendor(reply(429, {"ResultMessage": "Too many requests"}), OK_READ)
-    read(client_for(vendor))
-    assert sleep.calls == [0.2]
+
+    with pytest.raises(Unavailable) as caught:
+        read(client_for(vendor))
+
+    assert caught.value.retry_after == 60
+    assert len(vendor.requests) == 1
+    assert sleep.calls == []
+    assert budget.state().blocked_until is not None
 
 
 def test_rate_limit_on_every_try_is_unavailable_with_retry_after(client_for, sleep):
@@ -184,12 +190,12 @@ def test_retry_after_as_http_date(client_for, sleep):
     assert sleep.calls == []
 
 
-def test_retry_after_of_non_ascii_digits_is_ignored(client_for, sleep):
+def test_retry_after_of_non_ascii_digits_is_read_as_the_usual_minute(client_for, sleep):
     vendor = Vendor(reply(429, {}, {"Retry-After": "²".encode()}))
     with pytest.raises(Unavailable) as caught:
         read(client_for(vendor))
-    assert caught.value.retry_after is None
-    assert sleep.calls == [0.2, 0.4]
+    assert caught.value.retry_after == 60
+    assert sleep.calls == []
 
 
 # --- Commits -------------------------------------------------------------------

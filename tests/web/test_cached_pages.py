@@ -11,10 +11,9 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
 from subscriptions import reads
-from subscriptions.cleverbridge import CleverbridgeClient
+from subscriptions.cleverbridge.budget import BudgetExhausted, Kind, VendorBlocked, VendorBudget
 from subscriptions.errors import NotFound
 from subscriptions.models import PortalKey
-from subscriptions.vendor_budget import BudgetExhausted, Kind, VendorBlocked
 from tests.cast import ANNA, BENS, MONTHLY, OTTOS, YEARLY
 from tests.changes.flows import HTMX, preview
 
@@ -42,14 +41,13 @@ def vendor_down(vendor) -> None:
 
 @pytest.fixture
 def vendor_blocks_us(monkeypatch):
-    """What the client raises once it draws on the budget and the vendor has blocked us: no call is made."""
+    """The shared budget says the vendor has blocked us: the client makes no call and says so."""
 
     def blocked(*args, **kwargs):
-        raise VendorBlocked(timezone.now() + timedelta(seconds=60))
+        raise VendorBlocked(timezone.now() + timedelta(seconds=60), 60.0)
 
     def start() -> None:
-        monkeypatch.setattr(CleverbridgeClient, "get_subscription", blocked)
-        monkeypatch.setattr(CleverbridgeClient, "get_subscriptions_for_customer", blocked)
+        monkeypatch.setattr(VendorBudget, "acquire", blocked)
 
     return start
 
@@ -216,7 +214,7 @@ def test_the_budget_used_up_shows_the_last_known_state(anna_client, monkeypatch,
     def exhausted(*args, **kwargs):
         raise BudgetExhausted(Kind.READ, 0.4)
 
-    monkeypatch.setattr(CleverbridgeClient, "get_subscription", exhausted)
+    monkeypatch.setattr(VendorBudget, "acquire", exhausted)
     assert_stale(anna_client.get(PAGE))
 
 

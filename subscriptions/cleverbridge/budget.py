@@ -33,10 +33,12 @@ from typing import Protocol
 import redis
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("subscriptions.cleverbridge")  # the name operators filter on, whichever module logs
 
 VENDOR_LIMIT_PER_SECOND = 30
 REDIS_CONNECT_TIMEOUT_SECONDS = 0.1
@@ -73,10 +75,11 @@ class BudgetExhausted(Exception):
 
 
 class VendorBlocked(Exception):
-    """The vendor rate-limited us; nobody calls it until `until` (UTC)."""
+    """The vendor rate-limited us; nobody calls it until `until` (UTC), `seconds` from now by the budget's clock."""
 
-    def __init__(self, until: datetime):
+    def __init__(self, until: datetime, seconds: float = 0.0):
         self.until = until
+        self.seconds = seconds
         super().__init__(f"the vendor blocks our calls until {until.isoformat()}")
 
 
@@ -434,6 +437,7 @@ class VendorBudget:
         self._elapsed = clock or time.monotonic
         self._limits = Limits(config.rate_per_second, config.burst, config.max_concurrent)
         local_clock = clock or time.time
+        self._local_clock = local_clock
         if redis_client is None and config.redis_url:
             redis_client = redis_client_for(config.redis_url)
         if redis_client is None:
@@ -484,7 +488,8 @@ class VendorBudget:
     def _attempt(self, kind: Kind, lease_id: str, lease_seconds: float) -> tuple[Outcome, Store, str]:
         remembered_block = self._local.blocked_until(now=self._now())
         if remembered_block is not None:
-            return Outcome("blocked", blocked_until=remembered_block), self._local, self.backend
+            now = self._local_clock()
+            return Outcome("blocked", now=now, blocked_until=remembered_block), self._local, self.backend
         if self._use_redis():
             try:
                 outcome = self._redis.acquire(
@@ -512,7 +517,7 @@ class VendorBudget:
             if outcome.status == "granted":
                 return Permit(kind=kind, lease_id=lease_id, granted_at=_utc(outcome.now), backend=backend, store=store)
             if outcome.status == "blocked":
-                raise VendorBlocked(_utc(outcome.blocked_until))
+                raise VendorBlocked(_utc(outcome.blocked_until), max(0.0, outcome.blocked_until - outcome.now))
             remaining = deadline - self._elapsed()
             if outcome.status == "tokens" and outcome.wait > remaining:
                 raise BudgetExhausted(kind, outcome.wait)
@@ -601,8 +606,28 @@ def get_budget() -> VendorBudget:
         return _budget
 
 
-def reset_budget() -> None:
-    """Forget this process's budget (tests, or after the settings changed)."""
+def set_budget(budget: VendorBudget | None) -> None:
+    """Make `budget` this process's budget (tests give theirs a clock that only their waits move)."""
     global _budget
     with _budget_lock:
-        _budget = None
+        _budget = budget
+
+
+def reset_budget() -> None:
+    """Forget this process's budget (tests, or after the settings changed)."""
+    set_budget(None)
+
+
+_BUDGET_SETTINGS = {
+    "CLEVERBRIDGE_RATE_PER_SECOND",
+    "CLEVERBRIDGE_RATE_BURST",
+    "CLEVERBRIDGE_MAX_CONCURRENT",
+    "CLEVERBRIDGE_PROCESS_COUNT_HINT",
+    "VENDOR_BUDGET_REDIS_URL",
+}
+
+
+@receiver(setting_changed)
+def _follow_settings(*, setting: str, **kwargs: object) -> None:
+    if setting in _BUDGET_SETTINGS:
+        reset_budget()
