@@ -72,23 +72,23 @@ def _no_language_left_active():
 
 
 @pytest.fixture(autouse=True)
-def _in_process_vendor(monkeypatch):
+def vendor_clock(monkeypatch) -> FakeClock | None:
     """Route the product's client to the in-process sandbox (tests using live_server undo this).
 
     Each test starts with a fresh shared client and a fresh vendor budget in memory, whose waits move a fake clock
-    instead of sleeping.
+    instead of sleeping; the clock is the fixture's value (`vendor_clock.advance(61)` lets a vendor's block pass).
     """
     try:
         import subscriptions.cleverbridge.client as cleverbridge
         from subscriptions.cleverbridge.budget import BudgetConfig, VendorBudget, reset_budget, set_budget
     except ImportError:
-        yield
+        yield None
         return
     monkeypatch.setattr(cleverbridge, "make_transport", InProcessTransport)
     clock = FakeClock(time.time())
     set_budget(VendorBudget(BudgetConfig(), clock=clock, sleep=clock.sleep))
     cleverbridge.reset_client()
-    yield
+    yield clock
     cleverbridge.reset_client()
     reset_budget()
 

@@ -7,10 +7,13 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from subscriptions.cleverbridge import client as cleverbridge
 from subscriptions.models import LedgerEntry, Quote, QuoteState
+from subscriptions.reconcile import reconcile_due
 from tests.cast import CLOUDIFY_M, MONTHLY
 from tests.changes.flows import commit, preview
 from tests.conftest import InProcessTransport
@@ -163,16 +166,26 @@ def test_connect_failure_on_commit_means_not_sent(anna_client, vendor, monkeypat
     assert len(vendor.purchases(MONTHLY)) == 1
 
 
-def test_rate_limit_on_commit_is_a_refusal_once_a_read_shows_nothing_changed(anna_client, vendor, monkeypatch):
-    """The 429 came from the vendor's side, so the commit was sent: only a read can say nothing was charged."""
+def test_rate_limit_on_commit_is_confirmed_by_reads_after_the_block(anna_client, vendor, vendor_clock):
+    """The 429 came from the vendor's side, so the commit was sent: only a read can say nothing was charged, and the
+    vendor blocks every call for its minute, so the customer is told "we are confirming" until a read can be made."""
     _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
     fault_on_commit(vendor, mode="error", status=429)
 
     commit(anna_client, quote)
 
     quote.refresh_from_db()
-    assert quote.state == QuoteState.REJECTED
-    assert LedgerEntry.objects.get(quote=quote, action="change.rejected").data["subscription"]["applied"] == (
+    assert quote.state == QuoteState.OUTCOME_UNKNOWN
+    assert (
+        "Nothing was charged"
+        not in anna_client.get(reverse("subscriptions:receipt", args=[quote.public_id])).content.decode()
+    )
+    vendor_clock.advance(61)
+    reconcile_due(now=timezone.now() + timedelta(seconds=settings.RECONCILE_GRACE_SECONDS + 1))
+
+    quote.refresh_from_db()
+    assert quote.state == QuoteState.FAILED
+    assert LedgerEntry.objects.get(quote=quote, action="change.failed").data["subscription"]["applied"] == (
         "not_applied"
     )
     assert vendor.purchases(MONTHLY) == []
