@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_tasks import task
@@ -43,6 +44,7 @@ __all__ = [
     "Receipt",
     "notification_enqueue",
     "notification_process",
+    "notification_rate_check",
     "notification_receive",
     "notification_reprocess",
     "notifications_due",
@@ -55,6 +57,7 @@ PAID_ORDER = "PaidOrderNotification"
 DROPPED_HEADERS = {"authorization", "proxy-authorization", "cookie"}
 MAX_HEADER_VALUE = 1000
 MAX_RETRY_SECONDS = 3600
+RATE_WINDOW_SECONDS = 60
 PROCESSABLE = (NotificationStatus.PENDING, NotificationStatus.ERROR)
 REPROCESSABLE = (NotificationStatus.UNMATCHED, NotificationStatus.ERROR)
 
@@ -98,6 +101,25 @@ class Reading:
 
 class NotStored(Exception):
     """Not even the raw body could be stored (the database is away): the vendor must be answered 500 and retry."""
+
+
+def notification_rate_check(*, remote_addr: str | None, now: datetime | None = None) -> int:
+    """Count a delivery against its address's allowance for this minute; the seconds to wait when past it, else 0.
+
+    Kept in the shared cache (Redis in production), so every web process draws on one count. A cache that
+    fails lets the delivery in: the limit guards against floods, never against the vendor.
+    """
+    now = now or timezone.now()
+    second = int(now.timestamp())
+    key = f"notifications:rate:{remote_addr or '-'}:{second // RATE_WINDOW_SECONDS}"
+    try:
+        count = 1 if cache.add(key, 1, timeout=2 * RATE_WINDOW_SECONDS) else cache.incr(key)
+    except Exception:
+        logger.warning("the notification rate limit could not be checked; letting the delivery in", exc_info=True)
+        return 0
+    if count <= settings.NOTIFICATION_RATE_PER_MINUTE:
+        return 0
+    return RATE_WINDOW_SECONDS - second % RATE_WINDOW_SECONDS
 
 
 def _read(body: str, *, too_large: bool) -> Reading:

@@ -3,7 +3,8 @@
 The vendor documents no signature, so the URL carries a long random secret (compared in constant
 time) and, when configured, HTTP Basic credentials are a second factor. A wrong secret looks like
 any unknown page (404), wrong credentials get 401; both store nothing and log one line on the
-`django.security` logger (never the secret). Everything else is stored, in one transaction with its
+`django.security` logger (never the secret). Past NOTIFICATION_RATE_PER_MINUTE from one address the
+answer is 429 with Retry-After, and nothing is stored. Everything else is stored, in one transaction with its
 processing task, and processed in the background; the answer is a 500 only when not even the raw
 body could be stored (the vendor then retries).
 """
@@ -73,6 +74,12 @@ def notification_receive(request: HttpRequest, secret: str) -> HttpResponse:
         security_log.warning("notification with wrong or missing Basic credentials from %s", remote or "-")
         response = HttpResponse("Unauthorized.", status=401, content_type="text/plain")
         response["WWW-Authenticate"] = 'Basic realm="notifications"'
+        return _quiet(response)
+    wait = notifications.notification_rate_check(remote_addr=remote)
+    if wait:
+        logger.warning("notification from %s refused: past NOTIFICATION_RATE_PER_MINUTE", remote or "-")
+        response = JsonResponse({"status": "rate_limited"}, status=429)
+        response["Retry-After"] = str(wait)
         return _quiet(response)
     body, too_large = _read_body(request)
     try:
