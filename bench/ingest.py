@@ -102,7 +102,6 @@ def server_environment(database: str, cache: str | None, secret: str) -> dict[st
         "SANDBOX_ENABLED": "false",
         # The limit is per client address, and every request here comes from one: keep it, but out of the way.
         "NOTIFICATION_RATE_PER_MINUTE": "1000000",
-        "LOG_LEVEL": "WARNING",
     }
     if cache:
         environment["CACHE_URL"] = cache
@@ -173,6 +172,21 @@ def stored(database: str, purchases: list[int]) -> tuple[int, int, int]:
     return rows, distinct, twice
 
 
+def server_cpu_seconds(master: int) -> float:
+    """CPU time used so far by gunicorn's master and its workers (from /proc, Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        pid, parent = int(stat.parent.name), int(fields[1])
+        if master in (pid, parent):
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -207,7 +221,10 @@ def main() -> int:
         try:
             wait_until_up(base, server, log)
             purchases = list(range(FIRST_PURCHASE, FIRST_PURCHASE + args.count))
+            server_before, client_before = server_cpu_seconds(server.pid), time.process_time()
             latencies, answers, seconds = send(f"{base}/cleverbridge/notifications/{secret}/", purchases, args.threads)
+            server_cpu = server_cpu_seconds(server.pid) - server_before
+            client_cpu = time.process_time() - client_before
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
@@ -221,6 +238,9 @@ def main() -> int:
     print(f"sent {args.count} from {args.threads} threads in {seconds:.2f} s; answers {dict(sorted(answers.items()))}")
     print(f"accepted/s: {accepted / seconds:.0f}")
     print(f"p50: {statistics.median(latencies) * 1000:.1f} ms  p99: {percentile(latencies, 0.99) * 1000:.1f} ms")
+    web, client = server_cpu / args.count * 1000, client_cpu / args.count * 1000
+    load = os.getloadavg()[0]
+    print(f"CPU per delivery: web {web:.2f} ms, client {client:.2f} ms (load {load:.1f} on {os.cpu_count()} CPUs)")
     print(f"stored: {rows} rows for {distinct} distinct purchases; stored more than once: {twice}")
     complete = accepted == args.count and rows == distinct == args.count and twice == 0
     print("every notification stored exactly once" if complete else "LOST OR REPEATED NOTIFICATIONS")
