@@ -188,6 +188,10 @@ CLEVERBRIDGE_NOTIFICATION_PASSWORD = env.str("CLEVERBRIDGE_NOTIFICATION_PASSWORD
 NOTIFICATION_MAX_BYTES = env_int("NOTIFICATION_MAX_BYTES", 1024 * 1024)
 NOTIFICATION_RETRY_SECONDS = env_int("NOTIFICATION_RETRY_SECONDS", 5)
 NOTIFICATION_PENDING_GIVE_UP_HOURS = env_int("NOTIFICATION_PENDING_GIVE_UP_HOURS", 24)
+# A purchase's replays beyond this many keep only their headers, time, link, and the body's hash and size.
+NOTIFICATION_REPLAYS_KEPT_IN_FULL = env_int("NOTIFICATION_REPLAYS_KEPT_IN_FULL", 3)
+# Deliveries with the right secret accepted per client address and minute (in the shared cache); beyond: 429.
+NOTIFICATION_RATE_PER_MINUTE = env_int("NOTIFICATION_RATE_PER_MINUTE", 600)
 RECONCILE_BACKOFF_SECONDS = env_int_list("RECONCILE_BACKOFF_SECONDS", [5, 15, 30, 60, 300, 900, 3600])
 RECONCILE_GRACE_SECONDS = env_int("RECONCILE_GRACE_SECONDS", 120)
 RECONCILE_GIVE_UP_HOURS = env_int("RECONCILE_GIVE_UP_HOURS", 24)
@@ -272,7 +276,9 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"].setdefault("CONN_MAX_AGE", env_int("CONN_MAX_AGE", 0))
+# Persistent connections (one per gunicorn thread), checked before reuse: a delivery does not pay for a new one.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env_int("CONN_MAX_AGE", 60))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # SQLite, the zero-setup default, is shared by the web process and the worker: in WAL mode readers never wait for
 # the writer; every transaction takes the write lock when it begins (IMMEDIATE), so it waits its turn (timeout)
 # instead of failing at once on upgrading a read lock; with WAL, synchronous=NORMAL is still safe against corruption.

@@ -1,7 +1,8 @@
 """The vendor's payment notifications: receive, de-duplicate, match to a change, confirm, record.
 
-Receiving stores the raw message first, in its own transaction, and only then parses it, so nothing
-the vendor sent is ever lost, whatever it looks like. Processing runs in the background (a task):
+Receiving reads the message in memory and stores it, already marked, de-duplicated and queued, in
+one transaction; when that fails the raw body is kept alone, so nothing the vendor sent is ever lost,
+whatever it looks like. Processing runs in the background (a task):
 the payload is a hint, never trusted on its word. A `PaidOrderNotification` is matched to the change
 it pays for (subscription, running number, amount, time) and confirmed with a `getsubscription` read
 before the change is marked paid, with its ledger entry in the same transaction.
@@ -9,15 +10,16 @@ before the change is marked paid, with its ledger entry in the same transaction.
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django_tasks import task
 
@@ -35,11 +37,14 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "PAID_ORDER",
     "Malformed",
+    "NotStored",
     "PaidItem",
     "PaidOrder",
+    "Reading",
     "Receipt",
     "notification_enqueue",
     "notification_process",
+    "notification_rate_check",
     "notification_receive",
     "notification_reprocess",
     "notifications_due",
@@ -52,6 +57,7 @@ PAID_ORDER = "PaidOrderNotification"
 DROPPED_HEADERS = {"authorization", "proxy-authorization", "cookie"}
 MAX_HEADER_VALUE = 1000
 MAX_RETRY_SECONDS = 3600
+RATE_WINDOW_SECONDS = 60
 PROCESSABLE = (NotificationStatus.PENDING, NotificationStatus.ERROR)
 REPROCESSABLE = (NotificationStatus.UNMATCHED, NotificationStatus.ERROR)
 
@@ -83,41 +89,64 @@ def sanitized_headers(meta: dict[str, Any]) -> dict[str, str]:
     return headers
 
 
-def _received_as(notification: InboundNotification, status: str, note: str = "", **fields: Any) -> InboundNotification:
-    """A delivery just stored (still `received`) takes what parsing found."""
-    moved = states.notification_move(
-        notification=notification, to=status, note=note, expect=[NotificationStatus.RECEIVED], fields=fields
-    )
-    return moved or InboundNotification.objects.get(pk=notification.pk)
+@dataclass(frozen=True)
+class Reading:
+    """What reading a delivery in memory found: the status to store it with, why, its fields, the answer."""
+
+    answer: int
+    status: str
+    note: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)
 
 
-def notification_receive(
-    *, body: bytes, headers: dict[str, str], remote_addr: str | None, too_large: bool = False
-) -> Receipt:
-    """Store the delivery first, then parse and mark it; returns the HTTP status to answer. Bad input never raises."""
-    with transaction.atomic():
-        notification = InboundNotification.objects.create(
-            headers=headers,
-            remote_addr=remote_addr or None,
-            body=text(body.decode("utf-8", errors="replace")),
-            body_bytes=len(body),
-        )
-    if too_large:
-        note = f"body larger than {settings.NOTIFICATION_MAX_BYTES} bytes"
-        return Receipt(413, _received_as(notification, NotificationStatus.MALFORMED, note))
+class NotStored(Exception):
+    """Not even the raw body could be stored (the database is away): the vendor must be answered 500 and retry."""
+
+
+def notification_rate_check(*, remote_addr: str | None, now: datetime | None = None) -> int:
+    """Count a delivery against its address's allowance for this minute; the seconds to wait when past it, else 0.
+
+    Kept in the shared cache (Redis in production), so every web process draws on one count. A cache that
+    fails lets the delivery in: the limit guards against floods, never against the vendor.
+    """
+    now = now or timezone.now()
+    second = int(now.timestamp())
+    key = f"notifications:rate:{remote_addr or '-'}:{second // RATE_WINDOW_SECONDS}"
     try:
-        data = _load(notification.body)
+        count = _counted(key)
+    except Exception:
+        logger.warning("the notification rate limit could not be checked; letting the delivery in", exc_info=True)
+        return 0
+    if count <= settings.NOTIFICATION_RATE_PER_MINUTE:
+        return 0
+    return RATE_WINDOW_SECONDS - second % RATE_WINDOW_SECONDS
+
+
+def _counted(key: str) -> int:
+    """One more in this window's count (two cache calls); the window's first delivery starts it."""
+    try:
+        return cache.incr(key)
+    except ValueError:
+        if cache.add(key, 1, timeout=2 * RATE_WINDOW_SECONDS):
+            return 1
+        return cache.incr(key)
+
+
+def _read(body: str, *, too_large: bool) -> Reading:
+    """Parse in memory; every problem becomes the row's status, nothing raises."""
+    if too_large:
+        return Reading(413, NotificationStatus.MALFORMED, f"body larger than {settings.NOTIFICATION_MAX_BYTES} bytes")
+    try:
+        data = _load(body)
         kind = _type_of(data)
     except Malformed as exc:
-        return Receipt(400, _received_as(notification, NotificationStatus.MALFORMED, str(exc)))
+        return Reading(400, NotificationStatus.MALFORMED, str(exc))
     if kind != PAID_ORDER:
-        note = f"type {kind!r} is not handled"
-        return Receipt(200, _received_as(notification, NotificationStatus.IGNORED, note, notification_type=kind))
+        return Reading(200, NotificationStatus.IGNORED, f"type {kind!r} is not handled", {"notification_type": kind})
     try:
         order = parse_paid_order(data)
     except Malformed as exc:
-        return Receipt(400, _received_as(notification, NotificationStatus.MALFORMED, str(exc), notification_type=kind))
-    _forget_cached(order)
+        return Reading(400, NotificationStatus.MALFORMED, str(exc), {"notification_type": kind})
 
     fields = {
         "notification_type": kind,
@@ -126,18 +155,99 @@ def notification_receive(
         "subscription_id": order.items[0].subscription_id if order.items else None,
     }
     if order.is_test and not settings.SANDBOX_ENABLED:
-        status, note = NotificationStatus.IGNORED, "a test purchase (statusId TST) while the sandbox is off"
-    elif not order.items:
-        status, note = NotificationStatus.IGNORED, "no subscription item in this purchase"
-    else:
-        status, note = NotificationStatus.PENDING, ""
+        note = "a test purchase (statusId TST) while the sandbox is off"
+        return Reading(200, NotificationStatus.IGNORED, note, fields)
+    if not order.items:
+        return Reading(200, NotificationStatus.IGNORED, "no subscription item in this purchase", fields)
+    return Reading(200, NotificationStatus.PENDING, "", fields)
+
+
+def notification_receive(
+    *, body: bytes, headers: dict[str, str], remote_addr: str | None, too_large: bool = False
+) -> Receipt:
+    """Store the delivery, de-duplicated and queued, in one transaction; returns the HTTP status to answer.
+
+    Bad input never raises. When the row cannot be stored in full the raw body is kept alone (`received`);
+    NotStored when not even that can be written, so that the vendor retries.
+    """
+    delivery = {
+        "headers": headers,
+        "remote_addr": remote_addr or None,
+        "body": text(body.decode("utf-8", errors="replace")),
+        "body_bytes": len(body),
+        "body_sha256": hashlib.sha256(body).hexdigest(),
+    }
     try:
-        notification = _received_as(notification, status, note, **fields)
+        reading = _read(delivery["body"], too_large=too_large)
+        with transaction.atomic():
+            notification = _store(delivery, reading)
+            if notification.status == NotificationStatus.PENDING:
+                _enqueue_within(notification)
+        answer = reading.answer
+    except Exception:
+        notification, answer = _store_raw(delivery), 200
+        logger.exception("notification %s could not be stored in full; kept raw for support", notification.pk)
+    return _after_commit(Receipt(answer, notification))
+
+
+def _store(delivery: dict[str, Any], reading: Reading) -> InboundNotification:
+    """One INSERT in the receiving status; a replay fails on the constraint (a savepoint) and is stored as such."""
+    fields = {**delivery, **reading.fields}
+    if fields.get("purchase_id") is None:
+        return states.notification_create(status=reading.status, note=reading.note, fields=fields)
+    try:
+        with transaction.atomic():
+            return states.notification_create(status=reading.status, note=reading.note, fields=fields)
     except IntegrityError:
-        return Receipt(200, _duplicate(notification, order, kind))
-    if notification.status == NotificationStatus.PENDING:
+        original = (
+            InboundNotification.objects.select_for_update()
+            .filter(purchase_id=fields["purchase_id"], notification_type=fields["notification_type"], duplicate_of=None)
+            .first()
+        )
+        if original is None:
+            raise
+        return _replay(original, fields)
+
+
+def _replay(original: InboundNotification, fields: dict[str, Any]) -> InboundNotification:
+    """A replay: kept, linked to the original (locked) and counted there; nothing else changes.
+
+    The vendor may replay a purchase for days, so past NOTIFICATION_REPLAYS_KEPT_IN_FULL replays only what
+    support needs is kept: headers, the time, the link, and the body's hash and size.
+    """
+    now = timezone.now()
+    replays = original.replay_count + 1
+    note = f"replay {replays} of notification {original.pk}"
+    if replays > settings.NOTIFICATION_REPLAYS_KEPT_IN_FULL:
+        fields = {**fields, "body": ""}
+        note += f"; body not kept again after {settings.NOTIFICATION_REPLAYS_KEPT_IN_FULL} replays (hash and size are)"
+    replay = states.notification_create(
+        status=NotificationStatus.DUPLICATE,
+        note=note,
+        fields={**fields, "duplicate_of": original, "received_at": now},
+    )
+    InboundNotification.objects.filter(pk=original.pk).update(replay_count=replays, last_replay_at=now)
+    logger.info("notification %s is a replay of %s (purchase %s)", replay.pk, original.pk, original.purchase_id)
+    return replay
+
+
+def _enqueue_within(notification: InboundNotification) -> None:
+    """Queue processing inside the receiving transaction: the worker sees the task only once the delivery is
+    committed. A task row that fails is undone alone (a savepoint); the worker's sweep finds the delivery."""
+    with transaction.atomic():
         notification_enqueue(notification.pk)
-    return Receipt(200, notification)
+
+
+def _store_raw(delivery: dict[str, Any]) -> InboundNotification:
+    try:
+        with transaction.atomic():
+            return states.notification_create(
+                status=NotificationStatus.RECEIVED,
+                note="could not be stored in full; kept raw for support",
+                fields=delivery,
+            )
+    except Exception as exc:
+        raise NotStored("the delivery could not be stored") from exc
 
 
 def _forget_cached(order: PaidOrder) -> None:
@@ -146,28 +256,13 @@ def _forget_cached(order: PaidOrder) -> None:
         reads.invalidate(subscription_id)
 
 
-def _duplicate(notification: InboundNotification, order: PaidOrder, kind: str) -> InboundNotification:
-    """A replay: kept, linked to the original, counted there; nothing else changes."""
-    original = InboundNotification.objects.get(
-        purchase_id=order.purchase_id, notification_type=kind, duplicate_of__isnull=True
-    )
-    now = timezone.now()
-    with transaction.atomic():
-        notification = _received_as(
-            notification,
-            NotificationStatus.DUPLICATE,
-            f"replay of notification {original.pk}",
-            notification_type=kind,
-            purchase_id=order.purchase_id,
-            status_id=order.status_id,
-            subscription_id=order.items[0].subscription_id if order.items else None,
-            duplicate_of=original,
-        )
-        InboundNotification.objects.filter(pk=original.pk).update(
-            replay_count=F("replay_count") + 1, last_replay_at=now
-        )
-    logger.info("notification %s is a replay of %s (purchase %s)", notification.pk, original.pk, order.purchase_id)
-    return notification
+def _after_commit(receipt: Receipt) -> Receipt:
+    """The delivery is stored: pages read its subscription again (processing does so for every item it names)."""
+    stored = receipt.notification
+    logger.info("notification %s stored: %s (HTTP %s)", stored.pk, stored.status, receipt.status)
+    if stored.subscription_id is not None:
+        reads.invalidate(stored.subscription_id)
+    return receipt
 
 
 # --- Processing -------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Each record that changes state has one table of allowed moves and one function that, in one transaction,
 locks the row, checks the move against the table (and the caller's precondition), writes the state with
-the other fields, and appends the ledger entry. Nothing else assigns `Quote.state` or
+the other fields, and appends the ledger entry. A notification is born in one of its initial statuses
+(`notification_create`, checked against `NOTIFICATION_INITIAL`). Nothing else assigns `Quote.state` or
 `InboundNotification.status`, so two processes acting on one row at once can never both win: the second
 finds the row moved on and is told so.
 """
@@ -20,9 +21,11 @@ from subscriptions import ledger
 from subscriptions.models import Customer, InboundNotification, NotificationStatus, Quote, QuoteState
 
 __all__ = [
+    "NOTIFICATION_INITIAL",
     "NOTIFICATION_MOVES",
     "QUOTE_MOVES",
     "IllegalMove",
+    "notification_create",
     "notification_move",
     "quote_mark",
     "quote_move",
@@ -53,15 +56,19 @@ Rejected and failed follow a sent commit: a read that later shows the change aft
 (flagged for support), so the receipt never keeps saying "nothing was charged" about a charge.
 """
 
+NOTIFICATION_INITIAL: frozenset[str] = frozenset(
+    {
+        NotificationStatus.PENDING,
+        NotificationStatus.MALFORMED,
+        NotificationStatus.IGNORED,
+        NotificationStatus.DUPLICATE,
+        NotificationStatus.RECEIVED,
+    }
+)
+"""The statuses a delivery is stored with: what reading it found, or `received` (the raw body alone, kept when the
+row could not be stored in full)."""
+
 NOTIFICATION_MOVES: Mapping[str, frozenset[str]] = {
-    NotificationStatus.RECEIVED: frozenset(
-        {
-            NotificationStatus.MALFORMED,
-            NotificationStatus.IGNORED,
-            NotificationStatus.PENDING,
-            NotificationStatus.DUPLICATE,
-        }
-    ),
     NotificationStatus.PENDING: frozenset(
         {
             NotificationStatus.PENDING,
@@ -184,6 +191,15 @@ def quote_mark(
             action=action, quote=locked, customer=customer, ip=ip, data={**ledger.quote_data(locked), **(data or {})}
         )
     return locked
+
+
+def notification_create(*, status: str, note: str = "", fields: Mapping[str, Any]) -> InboundNotification:
+    """Store a delivery already in its receiving status: one INSERT, no move after it."""
+    if status not in NOTIFICATION_INITIAL:
+        raise IllegalMove(f"a notification is never stored as {status!r}")
+    if {"state", "status"} & set(fields):
+        raise IllegalMove("the status is set by the create, never as one of its fields")
+    return InboundNotification.objects.create(status=status, note=note, **fields)
 
 
 def notification_move(

@@ -1,9 +1,9 @@
 """What the vendor sent us: every inbound notification, stored before anything acts on it.
 
-A row is written with the raw body and sanitized headers first (its own transaction), then parsed
-and marked. The vendor has no event id and retries for 48 hours, so (purchase id, type) is unique
-among originals: a replay is stored too, marked `duplicate` and linked to the original, and changes
-nothing else.
+A delivery is read in memory and written once, with the raw body and sanitized headers, already in the
+status reading found. The vendor has no event id and retries for 48 hours, so (purchase id, type) is
+unique among originals: a replay is stored too, marked `duplicate` and linked to the original, and changes
+nothing else; past the first few replays of a purchase only the body's hash and size are kept.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ __all__ = ["InboundNotification", "NotificationStatus"]
 
 
 class NotificationStatus(models.TextChoices):
-    RECEIVED = "received", "Received, not yet parsed"
+    RECEIVED = "received", "Received, kept raw (could not be stored in full)"
     MALFORMED = "malformed", "Malformed (not a JSON object or fields missing)"
     IGNORED = "ignored", "Ignored (unknown type or a test purchase)"
     DUPLICATE = "duplicate", "Duplicate of an earlier delivery"
@@ -35,6 +35,9 @@ class InboundNotification(models.Model):
     headers = models.JSONField(default=dict, help_text="Request headers without Authorization and Cookie.")
     body = models.TextField(blank=True, help_text="The raw body (UTF-8, undecodable bytes replaced).")
     body_bytes = models.PositiveIntegerField(default=0, help_text="The body's size as received.")
+    body_sha256 = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of the body as received (kept also when the body is not)."
+    )
 
     status = models.CharField(max_length=20, choices=NotificationStatus.choices, default=NotificationStatus.RECEIVED)
     note = models.TextField(blank=True, help_text="Why it has its status, in words.")

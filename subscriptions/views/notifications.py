@@ -3,8 +3,10 @@
 The vendor documents no signature, so the URL carries a long random secret (compared in constant
 time) and, when configured, HTTP Basic credentials are a second factor. A wrong secret looks like
 any unknown page (404), wrong credentials get 401; both store nothing and log one line on the
-`django.security` logger (never the secret). Everything else is stored before it is parsed, and
-processed in the background; the answer is never a 500.
+`django.security` logger (never the secret). Past NOTIFICATION_RATE_PER_MINUTE from one address the
+answer is 429 with Retry-After, and nothing is stored. Everything else is stored, in one transaction with its
+processing task, and processed in the background; the answer is a 500 only when not even the raw
+body could be stored (the vendor then retries).
 """
 
 from __future__ import annotations
@@ -73,13 +75,22 @@ def notification_receive(request: HttpRequest, secret: str) -> HttpResponse:
         response = HttpResponse("Unauthorized.", status=401, content_type="text/plain")
         response["WWW-Authenticate"] = 'Basic realm="notifications"'
         return _quiet(response)
+    wait = notifications.notification_rate_check(remote_addr=remote)
+    if wait:
+        logger.warning("notification from %s refused: past NOTIFICATION_RATE_PER_MINUTE", remote or "-")
+        response = JsonResponse({"status": "rate_limited"}, status=429)
+        response["Retry-After"] = str(wait)
+        return _quiet(response)
     body, too_large = _read_body(request)
-    receipt = notifications.notification_receive(
-        body=body,
-        headers=notifications.sanitized_headers(request.META),
-        remote_addr=remote,
-        too_large=too_large,
-    )
+    try:
+        receipt = notifications.notification_receive(
+            body=body,
+            headers=notifications.sanitized_headers(request.META),
+            remote_addr=remote,
+            too_large=too_large,
+        )
+    except notifications.NotStored:
+        logger.exception("notification from %s could not be stored; answering 500 so the vendor retries", remote or "-")
+        return _quiet(JsonResponse({"status": "not_stored"}, status=500))
     stored = receipt.notification
-    logger.info("notification %s stored: %s (HTTP %s)", stored.pk, stored.status, receipt.status)
     return _quiet(JsonResponse({"status": stored.status, "id": stored.pk}, status=receipt.status))
