@@ -141,8 +141,15 @@ def python_argv(*arguments: str) -> list[str]:
     return [str(ROOT / ".venv" / "bin" / "python"), *arguments]
 
 
+def gunicorn_app_argv(*, port: int) -> list[str]:
+    """The app's gunicorn as the Dockerfile runs it: `gunicorn.conf.py` (threaded workers, WEB_CONCURRENCY of them)."""
+    return python_argv(
+        "-m", "gunicorn", "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "selfservice.wsgi"
+    )
+
+
 def gunicorn_argv(*, port: int, workers: int, threads: int = 1, timeout: int = 30) -> list[str]:
-    """gunicorn as the Dockerfile runs it (sync workers, WEB_CONCURRENCY of them, default 30 s timeout)."""
+    """gunicorn with explicit workers and threads (the sandbox's server)."""
     argv = python_argv("-m", "gunicorn", "selfservice.wsgi", "--bind", f"127.0.0.1:{port}")
     argv += ["--workers", str(workers), "--timeout", str(timeout), "--access-logfile", "-"]
     argv += ["--forwarded-allow-ips", "*"]
