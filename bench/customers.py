@@ -137,7 +137,9 @@ def first_visit_bytes(
         raise RuntimeError(f"{path}: HTTP {page.status_code}")
     assets = 0
     for asset in sorted(set(ASSET.findall(page.text))):
-        answer = client.get(f"{base_url}{asset}", headers={"Accept-Encoding": headers["Accept-Encoding"]})
+        answer = client.get(
+            f"{base_url}{asset}", headers={key: headers[key] for key in ("X-Forwarded-Proto", "Accept-Encoding")}
+        )
         if answer.status_code != 200:
             raise RuntimeError(f"{asset}: HTTP {answer.status_code}")
         assets += _wire_bytes(answer)
