@@ -124,8 +124,8 @@ def notification_receive(
         "status_id": order.status_id,
         "subscription_id": order.items[0].subscription_id if order.items else None,
     }
-    if order.is_test and not settings.SANDBOX_ENABLED:
-        status, note = NotificationStatus.IGNORED, "a test purchase (statusId TST) while the sandbox is off"
+    if order.is_test and not settings.CLEVERBRIDGE_ACCEPT_TEST_PURCHASES:
+        status, note = NotificationStatus.IGNORED, "a test purchase (statusId TST), not accepted here"
     elif not order.items:
         status, note = NotificationStatus.IGNORED, "no subscription item in this purchase"
     else:
