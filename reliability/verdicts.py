@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-FAILURE_MARKER = 'id="vendor-failure"'
+FAILURE_MARKERS = ('id="vendor-failure"', 'id="change-problem"')
 
 Words = Literal["charged", "confirming", "not charged", "none"]
 
@@ -35,10 +35,10 @@ def receipt_words(text: str) -> Words:
 
 
 def server_error(*, status: int, text: str) -> bool:
-    """A 5xx that is not the friendly failure page (503 with its marker); 0 (no answer at all) is not counted."""
+    """A 5xx that is not a friendly 503 (the failure page, or the preview's problem); 0 (no answer) is not counted."""
     if status < 500:
         return False
-    return not (status == 503 and FAILURE_MARKER in text)
+    return not (status == 503 and any(marker in text for marker in FAILURE_MARKERS))
 
 
 @dataclass(frozen=True)
@@ -143,9 +143,10 @@ def commit_judged(label: str, commit: Commit) -> Defects:
 
 
 def leak_judged(label: str, *, status: int, text: str, foreign: list[str], signed_in: bool) -> Defects:
-    """Someone else's object: 404 (or the sign-in redirect without a session), and none of the owner's data."""
+    """Someone else's object: 404 (without a session also the sign-in redirect, or 403 from the CSRF check), and none
+    of the owner's data."""
     found = Defects()
-    allowed = {404} if signed_in else {302, 404}
+    allowed = {404} if signed_in else {302, 403, 404}
     if status not in allowed:
         found.leaks += 1
         found.notes.append(f"{label}: HTTP {status}, expected {' or '.join(map(str, sorted(allowed)))}")

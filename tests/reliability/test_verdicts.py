@@ -52,6 +52,7 @@ def test_only_a_5xx_that_is_not_the_friendly_page_is_a_server_error():
     assert server_error(status=500, text="Server Error")
     assert server_error(status=503, text="Service Unavailable")
     assert not server_error(status=503, text='<main id="vendor-failure">')
+    assert not server_error(status=503, text='<div class="notice" id="change-problem">')
     assert not server_error(status=409, text="")
     assert not server_error(status=0, text="")
     assert statuses_judged([("list", 500, ""), ("page", 200, "")]).server_errors == 1
@@ -106,6 +107,8 @@ def test_a_foreign_object_must_be_404_without_the_owners_data():
     shown = leak_judged("x", status=404, text="anna@example.com", foreign=["anna@example.com"], signed_in=True)
     assert shown.leaks == 1
     assert leak_judged("x", status=302, text="", foreign=[], signed_in=False).total == 0
+    assert leak_judged("x", status=403, text="", foreign=[], signed_in=False).total == 0
+    assert leak_judged("x", status=403, text="", foreign=[], signed_in=True).leaks == 1
     assert leak_judged("x", status=302, text="", foreign=[], signed_in=True).leaks == 1
 
 
