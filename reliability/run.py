@@ -160,6 +160,8 @@ class Reliability(Bench):
                 "NOTIFICATION_RETRY_SECONDS": "1",
                 "CONN_MAX_AGE": "60",
                 "GUNICORN_THREADS": "4",
+                # The sandbox delivers its notifications over plain HTTP on loopback, without the TLS proxy's header.
+                "SECURE_SSL_REDIRECT": "false",
             }
         )
         return env
