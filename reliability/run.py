@@ -59,9 +59,10 @@ FAULTS = {
     "delay": {"mode": "delay", "delay_seconds": BEYOND_TIMEOUT},
     "refused": None,
     "apply_then_error": {"mode": "apply_then_error", "status": 500},
+    "apply_then_error 429": {"mode": "apply_then_error", "status": 429},
     "apply_then_stall": {"mode": "apply_then_stall", "delay_seconds": BEYOND_TIMEOUT},
 }
-QUICK_FAULTS = ("500", "429", "malformed", "refused", "apply_then_error", "apply_then_stall")
+QUICK_FAULTS = ("500", "429", "malformed", "refused", "apply_then_error", "apply_then_error 429", "apply_then_stall")
 
 
 def say(message: str) -> None:
