@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export PORT
 
-.PHONY: demo test bench lint screenshots venv clean
+.PHONY: demo test bench reliability lint screenshots venv clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ test: venv
 # Redis, each on a free port of 127.0.0.1 (docs/performance.md). BENCH_ARGS=--quick runs a smaller plan.
 bench: venv
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# The product's promises under faults, counted; fails on any defect (docs/reliability.md). Needs PostgreSQL on
+# 127.0.0.1:5432 and redis-server; RELIABILITY_ARGS=--quick for a smaller fault matrix, --with-postgres-restart to
+# restart the machine's PostgreSQL mid-run (only when nothing else uses it).
+reliability: venv
+	$(BIN)/python -m reliability $(RELIABILITY_ARGS)
 
 # Style, then the import structure (no cycles, the product never imports the sandbox, one-way layers).
 lint: venv

@@ -3,12 +3,14 @@
 Every call waits a fixed delay (the round trip and TLS set-up the sandbox on loopback does not have), is
 counted per API method and per wall-clock second as it reaches the vendor, and every 429 is counted; a 429
 that arrives after the vendor's last announced block has ended starts a new lockout. The harness reads and
-resets the counts in-process between steps.
+resets the counts in-process between steps. `refuse_next(n)` makes it drop the next n calls unanswered (the
+connection closed as soon as the request is read), as a vendor that went away does.
 """
 
 from __future__ import annotations
 
 import http.client
+import json
 import threading
 import time
 from collections import Counter
@@ -83,6 +85,7 @@ class VendorProxy:
         self._pause = pause
         self._lock = threading.Lock()
         self._tally = _Tally()
+        self._refusals, self._refused_method, self._refused_on = 0, "*", "any"
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -109,6 +112,21 @@ class VendorProxy:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+
+    def refuse_next(self, count: int, *, method: str = "*", on: str = "any") -> None:
+        """Drop the next `count` calls of `method` (`*`: any); `on` (preview, commit, any) as the sandbox's faults."""
+        with self._lock:
+            self._refusals, self._refused_method, self._refused_on = count, method, on
+
+    def refusal_taken(self, *, path: str, body: bytes) -> bool:
+        """Whether this call is one to drop (and one fewer is left)."""
+        with self._lock:
+            if self._refusals <= 0 or self._refused_method not in ("*", api_method(path)):
+                return False
+            if self._refused_on != "any" and _is_preview(body) != (self._refused_on == "preview"):
+                return False
+            self._refusals -= 1
+            return True
 
     def reset(self) -> None:
         """Forget the counts; a block the vendor announced is remembered, so its 429s are not new lockouts."""
@@ -175,6 +193,13 @@ class VendorProxy:
         return status, [(name, value) for name, value in answer_headers if name.lower() not in HOP_BY_HOP], payload
 
 
+def _is_preview(body: bytes) -> bool:
+    try:
+        return json.loads(body).get("GetCustomerPricePreviewOnly") is True
+    except (ValueError, AttributeError):
+        return False
+
+
 def _handler_for(proxy: VendorProxy) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -182,6 +207,9 @@ def _handler_for(proxy: VendorProxy) -> type[BaseHTTPRequestHandler]:
         def _relay(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+            if proxy.refusal_taken(path=self.path, body=body):
+                self.close_connection = True
+                return
             status, headers, payload = proxy.forward(
                 method=self.command, path=self.path, headers=list(self.headers.items()), body=body
             )

@@ -97,7 +97,17 @@ def base_env() -> dict[str, str]:
 
 
 class Bench:
-    """One run: the processes it started (to stop them all, whatever happens) and the figures it took."""
+    """One run: the processes it started (to stop them all, whatever happens) and the figures it took.
+
+    The databases, the Redis database, the scenario and the commands of the app and its worker are attributes and
+    methods, so that another harness (`reliability/`) starts the same processes its own way.
+    """
+
+    app_database = APP_DATABASE
+    sandbox_database = SANDBOX_DATABASE
+    redis_port = 6379
+    redis_db = REDIS_DB
+    scenario_path = SCENARIO
 
     def __init__(self, plan: Plan, logs: Path, static: Path) -> None:
         self.plan = plan
@@ -114,7 +124,7 @@ class Bench:
         self.figures: list[Figure] = []
         self.about: dict[str, object] = {}
         self.lost_notifications = 0
-        self.scenario = json.loads(SCENARIO.read_text())
+        self.scenario = json.loads(self.scenario_path.read_text())
         logs.mkdir(parents=True, exist_ok=True)
         for old in logs.glob("*.log"):
             old.unlink()
@@ -127,7 +137,7 @@ class Bench:
             "DEBUG": "true",
             "SANDBOX_ENABLED": "true",
             "PORT": str(port),
-            "DATABASE_URL": database_url(SANDBOX_DATABASE),
+            "DATABASE_URL": database_url(self.sandbox_database),
             "SANDBOX_RATE_LIMIT_PER_SECOND": str(limit),
             "SANDBOX_NOTIFICATION_URL": f"http://127.0.0.1:{self.app_port}/cleverbridge/notifications/"
             f"{self.notification_secret}/",
@@ -145,8 +155,8 @@ class Bench:
             "SECRET_KEY": self.secret_key,
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "SITE_URL": f"http://127.0.0.1:{self.app_port}",
-            "DATABASE_URL": database_url(APP_DATABASE),
-            "CACHE_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
+            "DATABASE_URL": database_url(self.app_database),
+            "CACHE_URL": f"redis://127.0.0.1:{self.redis_port}/{self.redis_db}",
             "CLEVERBRIDGE_API_URL": f"{self.proxy.url}/sandbox/api" if self.proxy else "",
             "CLEVERBRIDGE_API_USER": "sandbox",
             "CLEVERBRIDGE_API_PASSWORD": "sandbox",
@@ -187,8 +197,14 @@ class Bench:
             self.proxy.upstream = f"http://127.0.0.1:{port}"
         return service
 
+    def app_argv(self, *, port: int) -> list[str]:
+        return gunicorn_app_argv(port=port)
+
+    def app_worker_argv(self) -> list[str]:
+        return python_argv("manage.py", "work", "--interval", "0.5", "--no-startup-delay", "--sweep-every", "10")
+
     def app_start(self, name: str, *, port: int, budget: float | None = None, wait: bool = True) -> Service:
-        argv = gunicorn_app_argv(port=port)
+        argv = self.app_argv(port=port)
         env = self.app_env(port=port, budget=budget)
         service = Service(name, argv, env, self.logs / f"{name}.log", port=port)
         return self.service_start(service, ready_path="/healthz" if wait else None)
@@ -219,12 +235,12 @@ class Bench:
 
     def databases_prepare(self, *, app_env: dict[str, str], sandbox_env: dict[str, str]) -> None:
         """Both databases migrated and emptied: kept between runs (migrating is then quick), made afresh when needed."""
-        for name in (APP_DATABASE, SANDBOX_DATABASE):
+        for name in (self.app_database, self.sandbox_database):
             database_create_if_missing(name=name)
         migrate = python_argv("manage.py", "migrate", "--noinput")
         migrations = {
-            "migrate-app": (APP_DATABASE, migrate, app_env),
-            "migrate-sandbox": (SANDBOX_DATABASE, migrate, sandbox_env),
+            "migrate-app": (self.app_database, migrate, app_env),
+            "migrate-sandbox": (self.sandbox_database, migrate, sandbox_env),
         }
         collect = ("collectstatic", python_argv("manage.py", "collectstatic", "--noinput"), app_env)
         failed = self.commands_run([(name, argv, env) for name, (_, argv, env) in migrations.items()] + [collect])
@@ -241,14 +257,17 @@ class Bench:
             raise RuntimeError(f"{', '.join(failed)} failed; see {self.logs}")
 
     def setup(self) -> None:
-        say("preparing wt_bench and wt_bench_sandbox (migrated, then emptied), static files and Redis DB 8")
-        self.about["redis"] = redis_flush(db=REDIS_DB)
+        say(
+            f"preparing {self.app_database} and {self.sandbox_database} (migrated, then emptied), static files and "
+            f"Redis DB {self.redis_db}"
+        )
+        self.about["redis"] = redis_flush(port=self.redis_port, db=self.redis_db)
         self.proxy = VendorProxy(upstream="http://127.0.0.1:9", delay=0.0)
         self.proxy.start()
         app_env = self.app_env(port=self.app_port)
         sandbox_env = self.sandbox_env(port=0, limit=0)
         self.databases_prepare(app_env=app_env, sandbox_env=sandbox_env)
-        manage("sandbox_load", str(SCENARIO), "--reset", env=sandbox_env)
+        manage("sandbox_load", str(self.scenario_path), "--reset", env=sandbox_env)
         manage("loaddata", "demo_catalog", env=app_env)
         self.portal_key = manage("create_portal_key", "Benchmark", env=app_env).strip()
 
@@ -267,7 +286,7 @@ class Bench:
         self.service_start(
             Service(
                 "app-worker",
-                python_argv("manage.py", "work", "--interval", "0.5", "--no-startup-delay", "--sweep-every", "10"),
+                self.app_worker_argv(),
                 self.app_env(port=self.app_port),
                 self.logs / "app-worker.log",
             ),
@@ -438,16 +457,16 @@ class Bench:
         url = f"{self.services['app'].url}/cleverbridge/notifications/{self.notification_secret}/"
         self.proxy.reset()
         burst = inbox.burst_send(url=url, purchase_ids=purchase_ids, concurrency=self.plan.concurrency)
-        stored = inbox.stored_count(database_url=database_url(APP_DATABASE), purchase_ids=purchase_ids)
+        stored = inbox.stored_count(database_url=database_url(self.app_database), purchase_ids=purchase_ids)
         self.lost_notifications = count - stored
         drained_after = _wait_until(
-            lambda: inbox.waiting_count(database_url=database_url(APP_DATABASE), purchase_ids=purchase_ids) == 0,
+            lambda: inbox.waiting_count(database_url=database_url(self.app_database), purchase_ids=purchase_ids) == 0,
             seconds=DRAIN_SECONDS,
         )
         section = "(d) Notifications"
         calls = self.proxy.counts().calls
         if drained_after is None:
-            left = inbox.waiting_count(database_url=database_url(APP_DATABASE), purchase_ids=purchase_ids)
+            left = inbox.waiting_count(database_url=database_url(self.app_database), purchase_ids=purchase_ids)
             note = f"{left} of {count} still waiting {DRAIN_SECONDS} s after the burst; vendor calls {calls}"
             worked = Figure(section, "worked by the worker per second", None, "/s", note=note)
         else:

@@ -154,8 +154,8 @@ def _read(body: str, *, too_large: bool) -> Reading:
         "status_id": order.status_id,
         "subscription_id": order.items[0].subscription_id if order.items else None,
     }
-    if order.is_test and not settings.SANDBOX_ENABLED:
-        note = "a test purchase (statusId TST) while the sandbox is off"
+    if order.is_test and not settings.CLEVERBRIDGE_ACCEPT_TEST_PURCHASES:
+        note = "a test purchase (statusId TST), not accepted here"
         return Reading(200, NotificationStatus.IGNORED, note, fields)
     if not order.items:
         return Reading(200, NotificationStatus.IGNORED, "no subscription item in this purchase", fields)

@@ -170,3 +170,30 @@ def test_check_deploy_still_warns_about_a_weakened_setting():
     """The clean check above is not a muted one."""
     result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **PRODUCTION, SECURE_HSTS_SECONDS="0")
     assert "security.W004" in result.stdout + result.stderr
+
+
+PRINT_TEST_PURCHASES = (
+    "import django; django.setup(); from django.conf import settings; "
+    "print(settings.CLEVERBRIDGE_ACCEPT_TEST_PURCHASES)"
+)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"SANDBOX_ENABLED": "true"}, "True"),
+        ({"SANDBOX_ENABLED": "false"}, "False"),
+        ({"SANDBOX_ENABLED": "false", "CLEVERBRIDGE_ACCEPT_TEST_PURCHASES": "true"}, "True"),
+        ({"SANDBOX_ENABLED": "true", "CLEVERBRIDGE_ACCEPT_TEST_PURCHASES": "false"}, "False"),
+    ],
+)
+def test_test_purchases_are_accepted_as_the_sandbox_is_on_unless_said_otherwise(overrides, expected):
+    result = _run(["-c", PRINT_TEST_PURCHASES], **overrides)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+def test_an_unclear_test_purchase_setting_refuses_to_start():
+    result = _run(["-c", PRINT_TEST_PURCHASES], CLEVERBRIDGE_ACCEPT_TEST_PURCHASES="maybe")
+    assert result.returncode != 0
+    assert "CLEVERBRIDGE_ACCEPT_TEST_PURCHASES" in result.stderr

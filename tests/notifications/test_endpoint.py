@@ -228,6 +228,7 @@ def test_the_database_refuses_a_second_original_for_the_same_purchase_and_type(d
 
 def test_a_test_purchase_is_ignored_when_the_sandbox_is_off(client, settings, queue):
     settings.SANDBOX_ENABLED = False
+    settings.CLEVERBRIDGE_ACCEPT_TEST_PURCHASES = False
 
     response = post(client, body(paid_order(status_id="TST")))
 
@@ -240,11 +241,32 @@ def test_a_test_purchase_is_ignored_when_the_sandbox_is_off(client, settings, qu
 
 def test_a_test_purchase_is_processed_while_the_sandbox_is_on(client, settings, queue):
     settings.SANDBOX_ENABLED = True
+    settings.CLEVERBRIDGE_ACCEPT_TEST_PURCHASES = True
 
     post(client, body(paid_order(status_id="TST")))
 
     assert InboundNotification.objects.get().status == NotificationStatus.PENDING
     assert queue.names() == ["process_notification"]
+
+
+def test_test_purchases_are_processed_with_the_sandbox_off_when_accepted_explicitly(client, settings, queue):
+    settings.SANDBOX_ENABLED = False
+    settings.CLEVERBRIDGE_ACCEPT_TEST_PURCHASES = True
+
+    post(client, body(paid_order(status_id="TST")))
+
+    assert InboundNotification.objects.get().status == NotificationStatus.PENDING
+    assert queue.names() == ["process_notification"]
+
+
+def test_test_purchases_are_ignored_with_the_sandbox_on_when_refused_explicitly(client, settings, queue):
+    settings.SANDBOX_ENABLED = True
+    settings.CLEVERBRIDGE_ACCEPT_TEST_PURCHASES = False
+
+    post(client, body(paid_order(status_id="TST")))
+
+    assert InboundNotification.objects.get().status == NotificationStatus.IGNORED
+    assert queue.results == []
 
 
 INT_MAX = 2**31 - 1  # a PositiveIntegerField on PostgreSQL
