@@ -203,9 +203,9 @@ def subscriptions_by_email(*, email: str) -> list[Subscription]:
 def customer_known(*, vendor_customer_id: int) -> bool:
     """Whether the vendor lists subscriptions for this customer id; a list within the bound answers without a call,
     and a read is kept for the pages the customer opens next. Never the last known state."""
-    read = _read_list(vendor_customer_id, max_age=None, fallback=False, kind="anonymous")
+    read = _read_list(vendor_customer_id, max_age=None, fallback=False)
     if not _within_bound(read):
-        read = _read_list(vendor_customer_id, max_age=0, fallback=False, kind="anonymous")
+        read = _read_list(vendor_customer_id, max_age=0, fallback=False)
     return bool(read.value)
 
 

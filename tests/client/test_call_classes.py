@@ -31,9 +31,10 @@ def test_the_sign_in_lookup_by_e_mail_is_anonymous(anna, permits):
     assert permits == ["anonymous"]
 
 
-def test_the_portal_sessions_customer_check_is_anonymous(anna, permits):
+def test_the_portal_sessions_customer_check_is_a_read(anna, permits):
+    """The vendor's product asks with its key (throttled per key and IP): the visit's first read, not a visitor's."""
     assert signin.portal_customer_known(customer_id=ANNA.vendor_id)
-    assert permits == ["anonymous"]
+    assert permits == ["read"]
 
 
 def test_a_signed_in_customers_pages_are_reads(anna_client, permits):
