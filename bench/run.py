@@ -162,6 +162,11 @@ class Bench:
             "CLEVERBRIDGE_API_PASSWORD": "sandbox",
             "CLEVERBRIDGE_NOTIFICATION_SECRET": self.notification_secret,
             "PORTAL_RETURN_HOSTS": "example.com",
+            # One key and one address sign every simulated customer in, and one address sends every notification:
+            # the per-key, per-address limits a real deployment keeps would stop the harness, not measure the app.
+            "PORTAL_SESSIONS_PER_KEY": "100000",
+            "PORTAL_SESSIONS_PER_IP": "100000",
+            "NOTIFICATION_RATE_PER_MINUTE": "1000000",
             "WEB_CONCURRENCY": str(self.plan.web_concurrency),
             "LOG_LEVEL": "WARNING",
         }
