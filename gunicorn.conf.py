@@ -18,4 +18,5 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "45"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", str(timeout)))
 keepalive = 5
 accesslog = "-"
+logger_class = "selfservice.access_log.RedactedAccessLogger"  # the notification secret never reaches the log
 forwarded_allow_ips = "*"
