@@ -5,13 +5,12 @@ one answers) on 127.0.0.1 and a free port, POSTs N distinct PaidOrderNotificatio
 threads (httpx, keep-alive), prints accepted/s and the p50/p99 answer times, and counts the stored rows: every
 purchase must be stored exactly once. The database `wt_ingest_bench` is dropped, created and migrated by the script.
 
-    .venv/bin/python bench/ingest.py [--count 2000] [--threads 16]
+    .venv/bin/python -m bench.ingest [--count 2000] [--threads 16]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import secrets
 import signal
@@ -28,42 +27,14 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import psycopg
 
+from bench.inbox import paid_order
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = Path(sys.executable)
 GUNICORN = PYTHON.parent / "gunicorn"
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/wt_ingest_bench"
 DEFAULT_CACHE = "redis://127.0.0.1:6379/14"
 FIRST_PURCHASE = 700_000_000
-
-
-def paid_order(purchase_id: int) -> bytes:
-    """A PaidOrderNotification as the vendor sends it (the guides' shape), one purchase each."""
-    return json.dumps(
-        {
-            "meta": {
-                "type": "PaidOrderNotification",
-                "date": "2026-04-24T16:01:11.000000",
-                "schemaUrl": "https://www.cleverbridge.com/JsonNotificationSchemas/PaidOrderNotification",
-            },
-            "purchaseId": purchase_id,
-            "statusId": "PCA",
-            "subscriptionRevenueCategoryId": "Alignment",
-            "currencyId": "USD",
-            "totalGrossPrice": "1159.89",
-            "items": [
-                {
-                    "runningNumber": 1,
-                    "totalGrossPrice": "1159.89",
-                    "recurringBilling": {
-                        "subscriptionId": "S68574751",
-                        "subscriptionItemRunningNo": 1,
-                        "intervalNumber": 0,
-                        "nextBillingDate": "2026-05-23T15:57:14.106747",
-                    },
-                }
-            ],
-        }
-    ).encode()
 
 
 def free_port() -> int:
@@ -139,7 +110,7 @@ def send(url: str, purchases: list[int], threads: int) -> tuple[list[float], dic
                     return
                 started = time.perf_counter()
                 try:
-                    status = http.post(url, content=paid_order(purchase)).status_code
+                    status = http.post(url, content=paid_order(purchase_id=purchase)).status_code
                 except httpx.HTTPError:
                     status = 0
                 took = time.perf_counter() - started
