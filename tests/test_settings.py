@@ -12,7 +12,9 @@ SAFE_KEY = "k3y-" + "x7Qp2vL9mN4rT8wZ1aB6cD0eF5gH3jK" * 2
 
 
 def _load_settings(**overrides: str) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "SECRET_KEY", "SANDBOX_ENABLED"}}
+    # DJANGO_ALLOW_ASYNC_UNSAFE is set by the browser tests' live server in this process; a deployment has none.
+    dropped = {"DEBUG", "SECRET_KEY", "SANDBOX_ENABLED", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {key: value for key, value in os.environ.items() if key not in dropped}
     if overrides.get("DEBUG") == "false":
         env.setdefault("CLEVERBRIDGE_NOTIFICATION_SECRET", NOTIFICATION_SECRET)
     env.update(overrides)
@@ -96,7 +98,9 @@ PRINT_HTTPS = (
 
 
 def _run(args: list[str], **overrides: str) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "SECRET_KEY", "SANDBOX_ENABLED"}}
+    # DJANGO_ALLOW_ASYNC_UNSAFE is set by the browser tests' live server in this process; a deployment has none.
+    dropped = {"DEBUG", "SECRET_KEY", "SANDBOX_ENABLED", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {key: value for key, value in os.environ.items() if key not in dropped}
     env.update(overrides)
     return subprocess.run(
         [sys.executable, *args],

@@ -177,7 +177,10 @@ def test_a_late_outcome_does_not_overwrite_a_later_attempt(delivery, monkeypatch
     assert retries_queued() == []
 
 
+@pytest.mark.django_db(transaction=True)
 def test_the_sweep_command_sends_what_is_due(delivery):
+    """In a real transaction: each pass starts with close_old_connections(), which closes a connection that is held
+    in a test's enclosing transaction."""
     out = StringIO()
 
     call_command("sandbox_notifications", "--deliver", "--every", "5", "--passes", "1", stdout=out)
