@@ -3,7 +3,7 @@
 Starts the app under gunicorn with production settings (DEBUG off, PostgreSQL, the shared cache in Redis when
 one answers) on 127.0.0.1 and a free port, POSTs N distinct PaidOrderNotifications from concurrent client
 threads (httpx, keep-alive), prints accepted/s and the p50/p99 answer times, and counts the stored rows: every
-purchase must be stored exactly once. The database `wt_ingest_bench` is dropped, created and migrated by the script.
+purchase must be stored exactly once. The database `ingest_bench` is dropped, created and migrated by the script.
 
     .venv/bin/python -m bench.ingest [--count 2000] [--threads 16]
 """
@@ -32,7 +32,7 @@ from bench.inbox import paid_order
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = Path(sys.executable)
 GUNICORN = PYTHON.parent / "gunicorn"
-DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/wt_ingest_bench"
+DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/ingest_bench"
 DEFAULT_CACHE = "redis://127.0.0.1:6379/14"
 FIRST_PURCHASE = 700_000_000
 

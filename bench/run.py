@@ -47,8 +47,8 @@ from bench.servers import (
 )
 from sandbox import pricing
 
-APP_DATABASE = "wt_bench"
-SANDBOX_DATABASE = "wt_bench_sandbox"
+APP_DATABASE = "bench_app"
+SANDBOX_DATABASE = "bench_sandbox"
 REDIS_DB = 8
 SCENARIO = ROOT / "sandbox" / "scenarios" / "demo.json"
 RESULTS = ROOT / "bench" / "results"

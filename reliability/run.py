@@ -120,8 +120,8 @@ def scenario_write(path: Path, *, customers: int) -> dict:
 class Reliability(Bench):
     """The benchmark's processes, set for faults: low timeouts, a quick sweep, its own Redis and databases."""
 
-    app_database = "wt_rel"
-    sandbox_database = "wt_rel_sandbox"
+    app_database = "reliability_app"
+    sandbox_database = "reliability_sandbox"
     redis_db = 0
 
     def __init__(self, *, quick: bool, out: Path, postgres_restart: bool) -> None:
