@@ -87,6 +87,26 @@ FULL = Plan(repeats=3, polls=3, cpu_pages=60, cpu_health=200, notifications=400,
 QUICK = Plan(repeats=2, polls=2, cpu_pages=40, cpu_health=100, notifications=200, concurrency=16, load_seconds=10)
 
 
+def run_to_end(harness: Bench, *, say: Callable[[str], None]) -> bool:
+    """Run the harness and stop everything it started, whatever happens; False when interrupted (Ctrl-C, SIGTERM)."""
+
+    def stop_on_term(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop_on_term)
+    try:
+        harness.run()
+    except KeyboardInterrupt:
+        say("interrupted; stopping everything")
+        return False
+    except Exception as exc:
+        say(f"the harness failed: {exc!r}; logs in {harness.logs}")
+        raise
+    finally:
+        harness.stop_all()
+    return True
+
+
 def say(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
@@ -650,7 +670,7 @@ def _wait_until(done: Callable[[], bool], *, seconds: float) -> float | None:
     return None
 
 
-def _git_commit() -> str:
+def git_commit() -> str:
     try:
         return subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
@@ -663,7 +683,7 @@ def write_results(bench: Bench, *, plan_name: str, started: datetime, seconds: f
     about = {
         "started": started.isoformat(timespec="seconds"),
         "seconds": round(seconds, 1),
-        "commit": _git_commit(),
+        "commit": git_commit(),
         "plan": plan_name,
         "cores": os.cpu_count(),
         "load_average_at_start": bench.about.get("load_average"),
@@ -690,20 +710,8 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench(plan, logs=options.out / "logs", static=options.out / "static")
     bench.about["load_average"] = " ".join(f"{value:.2f}" for value in os.getloadavg())
 
-    def stop_on_term(signum, frame) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop_on_term)
-    try:
-        bench.run()
-    except KeyboardInterrupt:
-        say("interrupted; stopping everything")
+    if not run_to_end(bench, say=say):
         return 130
-    except Exception as exc:
-        say(f"the harness failed: {exc!r}; logs in {bench.logs}")
-        raise
-    finally:
-        bench.stop_all()
     print(
         write_results(
             bench,

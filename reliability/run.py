@@ -28,7 +28,7 @@ import httpx
 import psycopg
 
 from bench.customers import QUOTE_PATH, Customer
-from bench.run import Bench, Plan, base_env
+from bench.run import Bench, Plan, base_env, git_commit, run_to_end
 from bench.servers import ROOT, Service, database_url, free_port, manage, python_argv
 from reliability import verdicts
 from reliability.verdicts import Commit, Defects, Purchase
@@ -780,24 +780,12 @@ def main(argv: list[str] | None = None) -> int:
     started, clock = datetime.now(UTC), time.monotonic()
     run = Reliability(quick=options.quick, out=options.out, postgres_restart=options.with_postgres_restart)
 
-    def stop_on_term(signum, frame) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop_on_term)
-    try:
-        run.run()
-    except KeyboardInterrupt:
-        say("interrupted; stopping everything")
+    if not run_to_end(run, say=say):
         return 130
-    except Exception as exc:
-        say(f"the harness failed: {exc!r}; logs in {run.logs}")
-        raise
-    finally:
-        run.stop_all()
     about = {
         "started": started.isoformat(timespec="seconds"),
         "seconds": round(time.monotonic() - clock, 1),
-        "commit": _git_commit(),
+        "commit": git_commit(),
         "plan": "quick" if options.quick else "full",
         "postgres_restart": options.with_postgres_restart,
     }
@@ -806,8 +794,3 @@ def main(argv: list[str] | None = None) -> int:
     for row in run.rows.values():
         total.add(row)
     return 1 if total.total else 0
-
-
-def _git_commit() -> str:
-    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    return done.stdout.strip() or "unknown"
