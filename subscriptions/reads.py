@@ -18,13 +18,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TypeVar
 
 from django.conf import settings
 from django.utils import timezone
 
 from subscriptions import vendor_cache
-from subscriptions.cleverbridge import CleverbridgeClient, Rejected, Subscription, Unavailable, get_client
+from subscriptions.cleverbridge import Rejected, Subscription, Unavailable, get_client
 from subscriptions.errors import NotFound, NotYours
 from subscriptions.models import Customer
 from subscriptions.vendor_cache import Cached
@@ -53,8 +52,6 @@ UNREACHABLE = (Unavailable,)
 """When a page may show the last known state instead: the vendor down, blocking us, or our budget used up (the
 client says all three as `Unavailable`, having sent nothing in the last two)."""
 
-T = TypeVar("T")
-
 
 def _now() -> datetime:
     return timezone.now()
@@ -64,16 +61,11 @@ def subscription_id_possible(subscription_id: int) -> bool:
     return 0 < subscription_id <= MAX_SUBSCRIPTION_ID
 
 
-# --- Asking the vendor ------------------------------------------------------------
-
-
-def _asked(call: Callable[[CleverbridgeClient], T]) -> T:
-    """One read through the process's client, which draws on the shared budget (a refusal is `Unavailable`)."""
-    return call(get_client())
+# --- Asking the vendor (the process's one client, which draws on the shared budget: a refusal is `Unavailable`) ---
 
 
 def _subscription_fetch(subscription_id: int) -> Callable[[], Subscription]:
-    return lambda: _asked(lambda client: client.get_subscription(subscription_id))
+    return lambda: get_client().get_subscription(subscription_id)
 
 
 def _list_fetch(vendor_customer_id: int, kind: str = "read") -> Callable[[], Sequence[Subscription]]:
@@ -81,9 +73,7 @@ def _list_fetch(vendor_customer_id: int, kind: str = "read") -> Callable[[], Seq
 
     def fetch() -> list[Subscription]:
         try:
-            found = _asked(
-                lambda client: client.get_subscriptions_for_customer(customer_id=vendor_customer_id, kind=kind)
-            )
+            found = get_client().get_subscriptions_for_customer(customer_id=vendor_customer_id, kind=kind)
         except Rejected as exc:
             if exc.status == 404:
                 return []
@@ -197,7 +187,7 @@ def subscriptions_by_email(*, email: str) -> list[Subscription]:
 
     Errors reach the caller, `Rejected` (400/402/404) for an address the vendor does not know.
     """
-    return _asked(lambda client: client.get_subscriptions_for_customer(email=email, kind="anonymous"))
+    return get_client().get_subscriptions_for_customer(email=email, kind="anonymous")
 
 
 def customer_known(*, vendor_customer_id: int) -> bool:
