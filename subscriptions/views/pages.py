@@ -28,6 +28,15 @@ def subscription_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def vendor_page_url(subscription) -> str:
+    """The vendor's own page for the card and the invoices (`SelfServiceUrl`), when it is a web address.
+
+    The address comes from the vendor's answer; anything but https (a `javascript:` link, say) is not shown.
+    """
+    url = subscription.self_service_url or ""
+    return url if url.startswith("https://") else ""
+
+
 @access.customer_required
 def subscription_detail(request: HttpRequest, subscription_id: int) -> HttpResponse:
     read = access.load_subscription_page(request, subscription_id)
@@ -43,6 +52,7 @@ def subscription_detail(request: HttpRequest, subscription_id: int) -> HttpRespo
             "subscription": subscription,
             "payment": payment,
             "payment_expires_first": payment_expires_first,
+            "self_service_url": vendor_page_url(subscription),
             "offers": catalog.offers_for(subscription) if read.fresh else [],
             "stale": not read.fresh,
             "as_of": read.fetched_at,
