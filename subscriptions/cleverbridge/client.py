@@ -178,6 +178,19 @@ class _Reply:
     exchange: Exchange
 
 
+@dataclass(frozen=True)
+class _Sent:
+    data: dict[str, Any]
+    exchange: Exchange
+    target: str
+
+
+def _require_priced(change: Change, what: str) -> None:
+    """Deactivate, reinstate and renewal-type changes have no prices to preview or commit: they go through apply()."""
+    if not getattr(change, "priced", True):
+        raise TypeError(f"{type(change).__name__} has no price to {what}: use apply()")
+
+
 class CleverbridgeClient:
     """A small synchronous client, safe to share between threads; get_client() gives this process's one.
 
@@ -258,14 +271,47 @@ class CleverbridgeClient:
 
     def preview(self, change: Change) -> VendorQuote:
         """Ask the vendor's price for a change; nothing changes and no mail is sent, so it is retried."""
+        _require_priced(change, "preview")
         body = change.request_body(preview=True)
         reply = self._send(change.method, kind=Kind.PREVIEW, body=body, target=body["SubscriptionId"])
         return self._parse(reply, change.method, lambda data: parse_quote(data, reply.exchange))
 
     def commit(self, change: Change) -> VendorQuote:
-        """Apply a change (the customer is charged and mailed). Sent exactly once, never retried."""
+        """Apply a priced change (the customer is charged and mailed). Sent exactly once, never retried."""
+        _require_priced(change, "commit")
         method = change.method
-        body = change.request_body(preview=False)
+        reply = self._send_once(method, change.request_body(preview=False))
+        try:
+            quote = parse_quote(reply.data, reply.exchange)
+        except Unreadable as exc:
+            self._log(method, reply.exchange, 1, 1, "OK", reply.target, "outcome unknown: unreadable prices")
+            raise OutcomeUnknown(
+                f"the vendor said OK but its prices are unreadable ({exc})",
+                method=method,
+                status=reply.exchange.status,
+                exchange=reply.exchange,
+            ) from None
+        self._log(method, reply.exchange, 1, 1, "OK", reply.target, "committed")
+        return quote
+
+    def apply(self, change: Change) -> Exchange:
+        """Apply an unpriced change (deactivate, reinstate, renewal type), under a commit's rules.
+
+        The vendor answers only "OK" and has neither a preview nor an idempotency key for these
+        methods, so, like a commit, it is sent exactly once; what changed is confirmed by a read.
+        """
+        if getattr(change, "priced", True):
+            raise TypeError(f"{type(change).__name__} is priced: preview and commit it")
+        reply = self._send_once(change.method, change.request_body(preview=False))
+        self._log(change.method, reply.exchange, 1, 1, "OK", reply.target, "committed")
+        return reply.exchange
+
+    def _send_once(self, method: str, body: dict[str, Any]) -> _Sent:
+        """Send a change once, within the commit deadline; an answer other than a definite OK or no raises.
+
+        Rejected: the vendor said no (4xx, nothing changed). Unavailable: surely not sent, or rate
+        limited. OutcomeUnknown: it may have been applied.
+        """
         target = body["SubscriptionId"]
         deadline = self._clock() + self.deadlines.commit
         permit, timeout = self._permit(Kind.COMMIT, method, body, target, deadline)
@@ -304,18 +350,7 @@ class CleverbridgeClient:
             self._log(method, exchange, 1, 1, message, target, "rejected")
             raise Rejected(message or response.reason_phrase, method=method, status=status, exchange=exchange)
         if 200 <= status < 300 and data is not None and message == "OK":
-            try:
-                quote = parse_quote(data, exchange)
-            except Unreadable as exc:
-                self._log(method, exchange, 1, 1, message, target, "outcome unknown: unreadable prices")
-                raise OutcomeUnknown(
-                    f"the vendor said OK but its prices are unreadable ({exc})",
-                    method=method,
-                    status=status,
-                    exchange=exchange,
-                ) from None
-            self._log(method, exchange, 1, 1, message, target, "committed")
-            return quote
+            return _Sent(data, exchange, target)
         self._log(method, exchange, 1, 1, message, target, "outcome unknown")
         if data is None:
             reason = "the answer was unreadable"

@@ -171,6 +171,7 @@ def _item(data: Any, *, subscription_start: datetime, currency: str) -> Subscrip
         version_active=moment(data.get("VersionActiveDate"), "VersionActiveDate"),
         next_billing=_prices(data, "NextBillingCustomer", item_currency, missing=Decimal(0)),
         next_renewal=_prices(data, "NextRenewalCustomer", item_currency, missing=Decimal(0)),
+        deactivation_date=moment(data.get("DeactivationDate"), "DeactivationDate"),
     )
 
 
@@ -202,6 +203,7 @@ def parse_subscription(data: Any) -> Subscription:
         next_renewal=_prices(data, "NextRenewalCustomer", billing_currency, missing=Decimal(0)),
         payment=_payment(data.get("PaymentInfo")),
         self_service_url=text(data.get("SelfServiceUrl")),
+        end_date=moment(data.get("EndDate"), "EndDate"),
     )
 
 

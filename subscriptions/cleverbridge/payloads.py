@@ -1,4 +1,4 @@
-"""The vendor's PaidOrderNotification, read with the same helpers as the API's answers.
+"""The vendor's notifications (PaidOrderNotification and the subscription events), read with the API's helpers.
 
 Every number is bounded by the model field it is stored in, so a value PostgreSQL could not hold
 is malformed here instead of failing later as a database error.
@@ -11,16 +11,24 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from subscriptions.cleverbridge.parsing import Unreadable, amount, json_object, moment, text, whole_number
+from subscriptions.cleverbridge.parsing import REQUIRED, Unreadable, amount, json_object, moment, text, whole_number
 
 __all__ = [
     "BIG_MAX",
+    "CHARGEBACK",
+    "EVENT_TYPES",
+    "RECURRING_BILLING_CANCELED",
+    "RECURRING_BILLING_REINSTATED",
+    "REFUND",
+    "RENEWAL_TYPE_CHANGED",
     "SMALL_MAX",
     "Malformed",
     "PaidItem",
     "PaidOrder",
+    "SubscriptionEvent",
     "load",
     "parse_paid_order",
+    "parse_subscription_event",
     "type_of",
 ]
 
@@ -148,4 +156,102 @@ def _paid_order(data: dict[str, Any]) -> PaidOrder:
         net=amount(_first(data, "totalNetPrice", "netPrice"), "totalNetPrice", missing=None),
         vat=amount(_first(data, "totalVatPrice", "vatPrice"), "totalVatPrice", missing=None),
         items=tuple(items),
+    )
+
+
+# --- Subscription events ------------------------------------------------------------------------
+
+RENEWAL_TYPE_CHANGED = "SubscriptionRenewalTypeChangedNotification"
+RECURRING_BILLING_CANCELED = "RecurringBillingCanceledNotification"
+RECURRING_BILLING_REINSTATED = "RecurringBillingReinstatedNotification"
+REFUND = "RefundNotification"
+CHARGEBACK = "ChargebackNotification"
+EVENT_TYPES = (RENEWAL_TYPE_CHANGED, RECURRING_BILLING_CANCELED, RECURRING_BILLING_REINSTATED, REFUND, CHARGEBACK)
+"""The notification types besides PaidOrderNotification that `parse_subscription_event` reads."""
+
+_MONEY_TYPES = (REFUND, CHARGEBACK)
+
+
+@dataclass(frozen=True)
+class SubscriptionEvent:
+    """A subscription notification other than a paid order: a hint to read the subscription again.
+
+    `purchase_id`, `running_no`, `amount` and `currency` are for refunds and chargebacks (the purchase
+    whose money went back); `renewal_type` for a renewal-type change; `running_nos` the items a
+    reinstatement names (`running_no` is the first of them).
+    """
+
+    type: str
+    subscription_id: int
+    purchase_id: int | None
+    running_no: int | None
+    renewal_type: str
+    amount: Decimal | None
+    currency: str
+    date: datetime | None
+    running_nos: tuple[int, ...] = ()
+
+
+def parse_subscription_event(data: dict[str, Any]) -> SubscriptionEvent:
+    """Read one of EVENT_TYPES (raises Malformed, also for a type that is not one of them)."""
+    try:
+        return _subscription_event(data)
+    except Malformed:
+        raise
+    except Unreadable as exc:
+        raise Malformed(str(exc)) from None
+
+
+def _recurring_billing(data: dict[str, Any]) -> dict[str, Any]:
+    """The first item's `recurringBilling`, where a purchase-shaped payload names its subscription."""
+    items = data.get("items")
+    if isinstance(items, list):
+        for item in items:
+            billing = item.get("recurringBilling") if isinstance(item, dict) else None
+            if isinstance(billing, dict):
+                return billing
+    return {}
+
+
+def _subscription_event(data: dict[str, Any]) -> SubscriptionEvent:
+    kind = type_of(data)
+    if kind not in EVENT_TYPES:
+        raise Malformed(f"not a subscription event: {kind}")
+    meta = data["meta"]
+    billing = _recurring_billing(data)
+    subscription_id = whole_number(
+        _first(data, "subscriptionId") or billing.get("subscriptionId"), "subscriptionId", most=BIG_MAX
+    )
+    running_nos: tuple[int, ...] = ()
+    if kind == RECURRING_BILLING_REINSTATED and data.get("items") is not None and not billing:
+        listed = data.get("items")
+        if not isinstance(listed, list):
+            raise Malformed("items is not a list")
+        running_nos = tuple(
+            whole_number(value, f"items[{index}]", most=SMALL_MAX) for index, value in enumerate(listed)
+        )
+    running_no = whole_number(
+        _first(data, "subscriptionItemRunningNo") or billing.get("subscriptionItemRunningNo"),
+        "subscriptionItemRunningNo",
+        missing=None,
+        most=SMALL_MAX,
+    )
+    if running_no is None and running_nos:
+        running_no = running_nos[0]
+    renewal_type = _label(data.get("renewalType"), 20)
+    if kind == RENEWAL_TYPE_CHANGED and renewal_type.lower() not in ("automatic", "manual"):
+        raise Malformed(f"renewalType is missing or unknown: {renewal_type!r}")
+    money = kind in _MONEY_TYPES
+    return SubscriptionEvent(
+        type=kind,
+        subscription_id=subscription_id,
+        purchase_id=whole_number(
+            data.get("purchaseId"), "purchaseId", missing=None if not money else REQUIRED, most=BIG_MAX
+        ),
+        running_no=running_no,
+        renewal_type=renewal_type.capitalize(),
+        amount=amount(_first(data, "grossAmount", "totalGrossPrice", "grossPrice"), "grossAmount", missing=None),
+        currency=_label(_first(data, "currencyId", "currency"), 3).upper(),
+        date=moment(meta.get("date"), "meta.date"),
+        running_nos=running_nos,
     )

@@ -11,6 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 __all__ = [
     "ACTIVE",
+    "DEACTIVATED",
+    "FINISHED",
+    "MANUAL",
     "STATUS_LABELS",
     "Exchange",
     "PaymentInfo",
@@ -32,6 +35,9 @@ STATUS_LABELS = {
 }
 """The vendor's status numbers in words (translatable; `formatting.status_label` is the one for people)."""
 ACTIVE = 1
+DEACTIVATED = 2
+FINISHED = 3
+MANUAL = "Manual"
 
 
 @dataclass(frozen=True)
@@ -79,10 +85,20 @@ class SubscriptionItem:
     version_active: datetime | None
     next_billing: Prices
     next_renewal: Prices
+    deactivation_date: datetime | None = None
 
     @property
     def is_active(self) -> bool:
         return self.status == ACTIVE
+
+    @property
+    def is_deactivated(self) -> bool:
+        return self.status == DEACTIVATED
+
+    @property
+    def removal_scheduled(self) -> bool:
+        """Still active and billed, but the vendor ends it at `deactivation_date` (the next billing date)."""
+        return self.is_active and self.deactivation_date is not None
 
 
 @dataclass(frozen=True)
@@ -103,6 +119,7 @@ class Subscription:
     next_renewal: Prices
     payment: PaymentInfo | None
     self_service_url: str
+    end_date: datetime | None = None
 
     @property
     def current_items(self) -> tuple[SubscriptionItem, ...]:
@@ -115,6 +132,46 @@ class Subscription:
 
     def item(self, running_no: int) -> SubscriptionItem | None:
         return next((item for item in self.current_items if item.running_no == running_no), None)
+
+    def scheduled_item(self, running_no: int) -> SubscriptionItem | None:
+        """The version of an item that becomes current at a later date (a change at the next billing date), if any.
+
+        The vendor keeps old versions too (IsCurrent false, a lower version): only a version above the
+        current one that becomes active after it is still to come.
+        """
+        current = self.item(running_no)
+        if current is None:
+            return None
+        later = [
+            item
+            for item in self.items
+            if item.running_no == running_no
+            and not item.is_current
+            and item.version > current.version
+            and item.version_active is not None
+            and (current.version_active is None or item.version_active > current.version_active)
+        ]
+        return max(later, key=lambda item: item.version, default=None)
+
+    @property
+    def scheduled_items(self) -> tuple[SubscriptionItem, ...]:
+        """Every item's scheduled version, by running number."""
+        found = (self.scheduled_item(item.running_no) for item in self.current_items)
+        return tuple(item for item in found if item is not None)
+
+    @property
+    def cancels_at_period_end(self) -> bool:
+        """Active with automatic renewal off: the vendor finishes it at its next billing date."""
+        return self.is_active and self.renewal_type.lower() == MANUAL.lower()
+
+    @property
+    def ends_on(self) -> datetime | None:
+        """When it ends: the next billing date while cancelling, its EndDate once finished, else None."""
+        if self.cancels_at_period_end:
+            return self.next_billing_date
+        if self.status == FINISHED:
+            return self.end_date
+        return None
 
     @property
     def is_active(self) -> bool:

@@ -171,7 +171,9 @@ def test_commit_add_item_creates_a_running_number(sandbox):
 def test_downgrade_commit_waits_for_next_billing(sandbox):
     client = cleverbridge.get_client()
 
-    quote = client.commit(UpdateItem(SUBSCRIPTION_ID, 1, CLOUDIFY_M, total_quantity=4, update_action="Downgrade"))
+    quote = client.commit(
+        UpdateItem(SUBSCRIPTION_ID, 1, CLOUDIFY_M, total_quantity=4, update_action="Downgrade", at_next_billing=True)
+    )
 
     assert quote.charge_now.gross == Decimal(0)
     assert quote.next_billing.gross == Decimal("320.00")

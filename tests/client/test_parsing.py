@@ -311,7 +311,9 @@ def test_method_names():
 
 def test_downgrade_is_not_aligned():
     """The vendor refuses a negative pro-rated amount, so a downgrade waits for the next billing date."""
-    body = UpdateItem(1, 1, 1, total_quantity=3, update_action="Downgrade").request_body(preview=True)
+    body = UpdateItem(1, 1, 1, total_quantity=3, update_action="Downgrade", at_next_billing=True).request_body(
+        preview=True
+    )
     assert body["AlignmentSettings"] == alignment(True, align=False)
     assert body["UpdateAction"] == "Downgrade"
 
