@@ -12,9 +12,9 @@ class SubscriptionsConfig(AppConfig):
     def ready(self) -> None:
         post_migrate.connect(guard_after_migrate, sender=self, dispatch_uid="subscriptions.ledger_guard")
         from subscriptions.catalog import catalog_changed  # models may be imported only once the registry is ready
-        from subscriptions.models import AddOn, CatalogProduct, CotermOffer  # likewise
+        from subscriptions.models import AddOn, CatalogProduct, CotermOffer, PlanSwitch  # likewise
 
-        for model in (CatalogProduct, CotermOffer, AddOn):
+        for model in (CatalogProduct, CotermOffer, AddOn, PlanSwitch):
             post_save.connect(catalog_changed, sender=model, dispatch_uid=f"catalog_changed.save.{model.__name__}")
             post_delete.connect(catalog_changed, sender=model, dispatch_uid=f"catalog_changed.delete.{model.__name__}")
 

@@ -21,9 +21,20 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from subscriptions import ledger
-from subscriptions.models import Customer, LedgerEntry, Quote, QuoteState
+from subscriptions.models import ChangeKind, Customer, LedgerEntry, Quote, QuoteState
 
-__all__ = ["COLUMNS", "COMMIT_ANSWER", "PAID_NOTIFICATION", "Charged", "change_charged", "ledger_csv", "ledger_export"]
+__all__ = [
+    "COLUMNS",
+    "COMMIT_ANSWER",
+    "PAID_NOTIFICATION",
+    "REASON_COLUMNS",
+    "Charged",
+    "cancellation_reasons_csv",
+    "cancellation_reasons_export",
+    "change_charged",
+    "ledger_csv",
+    "ledger_export",
+]
 
 COMMIT_ANSWER = "commit answer"
 PAID_NOTIFICATION = "paid notification"
@@ -214,6 +225,66 @@ def ledger_export(*, entries: QuerySet[LedgerEntry], staff_user, ip: str | None,
         for customer in Customer.objects.filter(pk__in=customer_ids).order_by("pk"):
             ledger.record(
                 action="staff.exported_ledger",
+                customer=customer,
+                staff_user=staff_user,
+                ip=ip,
+                data={"scope": scope, "rows": count},
+            )
+    return text
+
+
+# --- Why customers cancel -----------------------------------------------------------------------
+
+REASON_COLUMNS = [
+    "time",
+    "customer_id",
+    "email",
+    "subscription",
+    "state",
+    "ends_on",
+    "reason_code",
+    "reason",
+    "reason_text",
+    "language",
+]
+
+
+def cancellation_reasons_csv(quotes: QuerySet[Quote]) -> str:
+    """One row per cancellation among `quotes` (other kinds are left out), oldest first; English reason words."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(REASON_COLUMNS)
+    rows = quotes.filter(kind=ChangeKind.CANCEL).select_related("customer", "consent").order_by("created_at", "id")
+    labels = dict(Quote._meta.get_field("reason_code").flatchoices)
+    for quote in rows:
+        consent = getattr(quote, "consent", None)
+        writer.writerow(
+            [
+                quote.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                quote.customer.vendor_id,
+                quote.customer.email,
+                f"S{quote.subscription_id}",
+                quote.state,
+                quote.next_billing_date.astimezone(UTC).date().isoformat() if quote.next_billing_date else "",
+                quote.reason_code,
+                str(labels.get(quote.reason_code, "")) if quote.reason_code else "",
+                quote.reason_text,
+                consent.language if consent is not None else "",
+            ]
+        )
+    return out.getvalue()
+
+
+def cancellation_reasons_export(*, quotes: QuerySet[Quote], staff_user, ip: str | None, scope: dict[str, Any]) -> str:
+    """The reasons CSV, recorded as `staff.exported_cancellation_reasons` for every customer it names."""
+    with transaction.atomic():
+        text = cancellation_reasons_csv(quotes)
+        cancellations = quotes.filter(kind=ChangeKind.CANCEL)
+        customer_ids = sorted(set(cancellations.order_by().values_list("customer_id", flat=True)))
+        count = cancellations.count()
+        for customer in Customer.objects.filter(pk__in=customer_ids).order_by("pk"):
+            ledger.record(
+                action="staff.exported_cancellation_reasons",
                 customer=customer,
                 staff_user=staff_user,
                 ip=ip,

@@ -19,11 +19,12 @@ from django.utils.translation import gettext, ngettext, to_locale
 from django.utils.translation import gettext_lazy as _
 
 from subscriptions.cleverbridge import STATUS_LABELS
-from subscriptions.models import ChangeKind, Quote
+from subscriptions.models import CancelReason, ChangeKind, Quote
 
 __all__ = [
     "CONSENT_TEXT_VERSION",
     "babel_locale",
+    "cancel_reason_label",
     "consent_text",
     "format_date",
     "format_datetime",
@@ -181,7 +182,10 @@ def consent_text(quote: Quote, *, language: str | None = None) -> str:
             "recurring_vat": format_money(quote.next_billing_vat, quote.currency, language),
             "interval": interval_phrase(quote.interval_months, quote.interval_days),
             "payment": payment_label(quote),
+            "new_product": quote.new_product_name or quote.product_name,
         }
+        if quote.kind in NEW_KIND_TEXTS:
+            return NEW_KIND_TEXTS[quote.kind](quote, values, language)
         if quote.kind == ChangeKind.ADDON:
             what = gettext("I agree to add %(product)s to subscription %(subscription)s.") % values
         else:
@@ -200,3 +204,152 @@ def consent_text(quote: Quote, *, language: str | None = None) -> str:
             % values
         )
         return f"{what} {money}"
+
+
+# --- The words of the changes that take effect later or charge nothing ------------------------
+
+
+def cancel_reason_label(code: str) -> str:
+    """A cancellation reason's words ("Too expensive"), or the code itself when it is not one of ours."""
+    try:
+        return str(CancelReason(code).label)
+    except ValueError:
+        return code
+
+
+def _billed_from(values: dict[str, object]) -> str:
+    return (
+        gettext(
+            "From %(until)s, %(recurring_gross)s (%(recurring_net)s net plus %(recurring_vat)s VAT) will be billed "
+            "%(interval)s."
+        )
+        % values
+    )
+
+
+def _nothing_now() -> str:
+    return gettext("Nothing is charged now.")
+
+
+def _charged_now(values: dict[str, object]) -> str:
+    return (
+        gettext(
+            "%(charge_gross)s (%(charge_net)s net plus %(charge_vat)s VAT) will be charged now to my %(payment)s "
+            "for the remaining time until %(until)s."
+        )
+        % values
+    )
+
+
+def _reduce_text(quote: Quote, values: dict[str, object], language: str) -> str:
+    what = (
+        gettext(
+            "I agree that from %(until)s subscription %(subscription)s has %(after)d seats of %(product)s instead "
+            "of %(before)d."
+        )
+        % values
+    )
+    return f"{what} {_nothing_now()} {_billed_from(values)}"
+
+
+def _switch_now_text(quote: Quote, values: dict[str, object], language: str) -> str:
+    what = (
+        gettext(
+            "I agree to switch subscription %(subscription)s from %(product)s to %(new_product)s now, keeping "
+            "%(after)d seats."
+        )
+        % values
+    )
+    money = _charged_now(values) if quote.charge_now_gross > 0 else _nothing_now()
+    return f"{what} {money} {_billed_from(values)}"
+
+
+def _switch_later_text(quote: Quote, values: dict[str, object], language: str) -> str:
+    what = (
+        gettext(
+            "I agree that from %(until)s subscription %(subscription)s has %(after)d seats of %(new_product)s "
+            "instead of %(product)s."
+        )
+        % values
+    )
+    return f"{what} {_nothing_now()} {_billed_from(values)}"
+
+
+def _undo_text(quote: Quote, values: dict[str, object], language: str) -> str:
+    what = (
+        gettext(
+            "I agree to undo the change scheduled for %(until)s: subscription %(subscription)s keeps %(after)d "
+            "seats of %(product)s."
+        )
+        % values
+    )
+    return f"{what} {_nothing_now()} {_billed_from(values)}"
+
+
+def _remove_addon_text(quote: Quote, values: dict[str, object], language: str) -> str:
+    what = (
+        gettext(
+            "I agree to remove %(product)s from subscription %(subscription)s on %(until)s. It stays active and "
+            "billed until then and is not renewed."
+        )
+        % values
+    )
+    return f"{what} {_nothing_now()} {_billed_from(values)}"
+
+
+def _reactivate_text(quote: Quote, values: dict[str, object], language: str) -> str:
+    if quote.quantity_before > 0:  # its removal was only scheduled: it simply stays
+        what = (
+            gettext("I agree to keep %(product)s on subscription %(subscription)s: its removal on %(until)s is undone.")
+            % values
+        )
+    else:
+        what = (
+            gettext(
+                "I agree to reactivate %(product)s on subscription %(subscription)s. It is active again now and "
+                "billed again from %(until)s."
+            )
+            % values
+        )
+    return f"{what} {_nothing_now()} {_billed_from(values)}"
+
+
+def _cancel_text(quote: Quote, values: dict[str, object], language: str) -> str:
+    what = (
+        gettext(
+            "I agree to stop the automatic renewal of subscription %(subscription)s: it ends on %(until)s and is "
+            "not charged again. I can resume it until then."
+        )
+        % values
+    )
+    text = f"{what} {_nothing_now()}"
+    if quote.reason_code:
+        reason = cancel_reason_label(quote.reason_code)
+        if quote.reason_text:
+            reason = gettext("%(reason)s (“%(words)s”)") % {"reason": reason, "words": quote.reason_text}
+        text += " " + gettext("Reason: %(reason)s.") % {"reason": reason}
+    return text
+
+
+def _resume_text(quote: Quote, values: dict[str, object], language: str) -> str:
+    what = (
+        gettext(
+            "I agree to resume the automatic renewal of subscription %(subscription)s: it renews on %(until)s "
+            "and is billed until I cancel it."
+        )
+        % values
+    )
+    return f"{what} {_nothing_now()} {_billed_from(values)}"
+
+
+NEW_KIND_TEXTS = {
+    ChangeKind.REDUCE: _reduce_text,
+    ChangeKind.SWITCH_NOW: _switch_now_text,
+    ChangeKind.SWITCH_LATER: _switch_later_text,
+    ChangeKind.UNDO: _undo_text,
+    ChangeKind.REMOVE_ADDON: _remove_addon_text,
+    ChangeKind.REACTIVATE: _reactivate_text,
+    ChangeKind.CANCEL: _cancel_text,
+    ChangeKind.RESUME: _resume_text,
+}
+"""The consent sentence of each kind added with scheduled changes, built from the stored quote's values."""

@@ -18,15 +18,17 @@ from django.utils.html import format_html
 
 from subscriptions import catalog, exports, ledger
 from subscriptions.admin.site import DateRangeFilter, IdSearchMixin, ReadOnlyAdmin, ReadOnlyMixin, pretty_json
-from subscriptions.formatting import format_money
+from subscriptions.formatting import cancel_reason_label, format_datetime, format_money
 from subscriptions.models import (
     GENESIS_HASH,
     AddOn,
     CatalogProduct,
+    ChangeKind,
     Consent,
     CotermOffer,
     LedgerEntry,
     LedgerHead,
+    PlanSwitch,
     Quote,
 )
 
@@ -58,6 +60,11 @@ class CatalogProductForm(VendorProductForm):
             "min_seats_per_change",
             "max_seats_per_change",
             "max_total_seats",
+            "reduce_offered",
+            "min_total_seats",
+            "cancellation_offered",
+            "retain_with_fewer_seats",
+            "retain_with_cheaper_plan",
         ]
 
 
@@ -67,6 +74,10 @@ class CotermOfferForm(VendorProductForm):
 
 class AddOnForm(VendorProductForm):
     vendor_product_fields = ("vendor_product_id",)
+
+
+class PlanSwitchForm(VendorProductForm):
+    vendor_product_fields = ("to_product_id",)
 
 
 class CotermOfferInline(admin.TabularInline):
@@ -80,7 +91,16 @@ class AddOnInline(admin.TabularInline):
     model = AddOn
     form = AddOnForm
     extra = 0
-    fields = ["name", "vendor_product_id", "quantity", "description", "active"]
+    fields = ["name", "vendor_product_id", "quantity", "description", "active", "removable"]
+
+
+class PlanSwitchInline(admin.TabularInline):
+    """Plans an item may switch to; the vendor refuses a plan of another currency or billing interval."""
+
+    model = PlanSwitch
+    form = PlanSwitchForm
+    extra = 0
+    fields = ["to_name", "to_product_id", "when", "cheaper", "label", "description", "active"]
 
 
 @admin.register(CatalogProduct)
@@ -93,9 +113,12 @@ class CatalogProductAdmin(admin.ModelAdmin):
         "min_seats_per_change",
         "max_seats_per_change",
         "max_total_seats",
+        "reduce_offered",
+        "min_total_seats",
+        "cancellation_offered",
     ]
     search_fields = ["name", "vendor_product_id"]
-    inlines = [CotermOfferInline, AddOnInline]
+    inlines = [CotermOfferInline, AddOnInline, PlanSwitchInline]
 
 
 class ExportMixin:
@@ -222,6 +245,7 @@ class QuoteAdmin(IdSearchMixin, ExportMixin, ReadOnlyAdmin):
         "currency",
         "needs_support",
         AssistedFilter,
+        "reason_code",
     ]
     list_select_related = ["customer", "assisted__prepared_by"]
     search_fields = ["customer__email"]
@@ -229,14 +253,27 @@ class QuoteAdmin(IdSearchMixin, ExportMixin, ReadOnlyAdmin):
     text_search_fields = ("customer__email", "public_id")
     number_search_fields = ("customer__vendor_id", "subscription_id", "purchase_id")
     date_hierarchy = "created_at"
-    actions = ["export_csv"]
+    actions = ["export_csv", "export_cancellation_reasons"]
     inlines = [LedgerEntryInline]
     fieldsets = [
         (None, {"fields": ["public_id", "customer", "subscription", "kind", "state", "vendor_message", "prepared_by"]}),
         (
             "What changes",
-            {"fields": ["product_name", "running_no", "product_id", "new_product_id", "seats", "vendor_quantity"]},
+            {
+                "fields": [
+                    "product_name",
+                    "new_product_name",
+                    "running_no",
+                    "product_id",
+                    "new_product_id",
+                    "seats",
+                    "vendor_quantity",
+                    "effective",
+                    "renewal_type_after",
+                ]
+            },
         ),
+        ("Cancellation", {"fields": ["reason", "reason_text"]}),
         (
             "Amounts (charged: the vendor's own figure; quoted: what the customer agreed to)",
             {
@@ -276,6 +313,8 @@ class QuoteAdmin(IdSearchMixin, ExportMixin, ReadOnlyAdmin):
     readonly_fields = [
         "subscription",
         "seats",
+        "effective",
+        "reason",
         "charged_now_detail",
         "quoted_now_detail",
         "sent_now_detail",
@@ -291,9 +330,34 @@ class QuoteAdmin(IdSearchMixin, ExportMixin, ReadOnlyAdmin):
     def ledger_for(self, queryset):
         return LedgerEntry.objects.filter(quote__in=queryset)
 
+    def get_fieldsets(self, request, obj=None):
+        """The cancellation's reason only on a cancellation."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and obj.kind == ChangeKind.CANCEL:
+            return fieldsets
+        return [fieldset for fieldset in fieldsets if fieldset[0] != "Cancellation"]
+
+    @admin.action(description="Export the cancellation reasons of the selected rows as CSV", permissions=["export"])
+    def export_cancellation_reasons(self, request, queryset):
+        scope = {"selection": "quote", "ids": sorted(queryset.values_list("pk", flat=True))}
+        text = exports.cancellation_reasons_export(
+            quotes=queryset, staff_user=request.user, ip=request.META.get("REMOTE_ADDR"), scope=scope
+        )
+        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="cancellation-reasons.csv"'
+        return response
+
     @admin.display(description="subscription", ordering="subscription_id")
     def subscription(self, quote):
         return f"S{quote.subscription_id}"
+
+    @admin.display(description="takes effect")
+    def effective(self, quote):
+        return format_datetime(quote.effective_at) if quote.effective_at else "at once"
+
+    @admin.display(description="reason")
+    def reason(self, quote):
+        return cancel_reason_label(quote.reason_code) if quote.reason_code else "-"
 
     @admin.display(description="seats")
     def seats(self, quote):

@@ -15,21 +15,28 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from subscriptions.models.customers import Customer
 
 __all__ = [
+    "ADDING_KINDS",
     "AMOUNT_FIELDS",
     "GENESIS_HASH",
     "IN_FLIGHT_STATES",
+    "ITEM_KINDS",
+    "RENEWAL_KINDS",
+    "UNPRICED_KINDS",
     "AddOn",
     "AppendOnlyError",
+    "CancelReason",
     "CatalogProduct",
     "ChangeKind",
     "Consent",
     "CotermOffer",
     "LedgerEntry",
     "LedgerHead",
+    "PlanSwitch",
     "Quote",
     "QuoteState",
 ]
@@ -51,6 +58,27 @@ class CatalogProduct(models.Model):
     min_seats_per_change = models.PositiveIntegerField(default=1)
     max_seats_per_change = models.PositiveIntegerField(default=50)
     max_total_seats = models.PositiveIntegerField(default=500, help_text="No change may take an item beyond this.")
+    min_total_seats = models.PositiveIntegerField(
+        default=1, help_text="The fewest seats an item may keep when the customer asks for fewer."
+    )
+    reduce_offered = models.BooleanField(
+        "offer “fewer seats from the next billing date”",
+        default=True,
+        help_text="Customers may lower the seats of an item of this product from its next billing date.",
+    )
+    cancellation_offered = models.BooleanField(
+        "offer cancellation at the end of the period",
+        default=True,
+        help_text="Customers may stop the automatic renewal of a subscription holding only such products.",
+    )
+    retain_with_fewer_seats = models.BooleanField(
+        "before a cancellation, offer fewer seats", default=True, help_text="A retention step shown before cancelling."
+    )
+    retain_with_cheaper_plan = models.BooleanField(
+        "before a cancellation, offer a cheaper plan",
+        default=True,
+        help_text="A retention step shown before cancelling (the plan switches at the billing date).",
+    )
 
     class Meta:
         ordering = ["vendor_product_id"]
@@ -62,6 +90,7 @@ class CatalogProduct(models.Model):
                 condition=models.Q(max_seats_per_change__gte=models.F("min_seats_per_change")),
                 name="catalog_max_seats_not_below_min",
             ),
+            models.CheckConstraint(condition=models.Q(min_total_seats__gte=1), name="catalog_min_total_at_least_one"),
         ]
 
     def __str__(self) -> str:
@@ -83,6 +112,14 @@ class CatalogProduct(models.Model):
             and self.max_total_seats <= self.min_seats_per_change
         ):
             errors["max_total_seats"] = "Must leave room for at least one change of the minimum size."
+        if self.min_total_seats is not None and self.min_total_seats < 1:
+            errors["min_total_seats"] = "An item keeps at least one seat."
+        elif (
+            self.min_total_seats is not None
+            and self.max_total_seats is not None
+            and self.min_total_seats > self.max_total_seats
+        ):
+            errors["min_total_seats"] = "Must not be above the most seats an item may have."
         if errors:
             raise ValidationError(errors)
 
@@ -128,6 +165,9 @@ class AddOn(models.Model):
     description = models.TextField(blank=True)
     quantity = models.PositiveIntegerField(default=1)
     active = models.BooleanField(default=True)
+    removable = models.BooleanField(
+        default=True, help_text="Customers may remove it at the next billing date (and reactivate it afterwards)."
+    )
 
     class Meta:
         ordering = ["product", "name"]
@@ -148,6 +188,51 @@ class AddOn(models.Model):
             raise ValidationError(errors)
 
 
+class PlanSwitch(models.Model):
+    """Another plan an item of `product` may switch to (`updatesubscriptionitem`, same seats, another ProductId).
+
+    The vendor requires the same currency and billing interval; it refuses the switch otherwise.
+    """
+
+    class When(models.TextChoices):
+        NOW = "now", "Now (charged pro rata now)"
+        BILLING_DATE = "billing_date", "At the next billing date (nothing charged now)"
+        BOTH = "both", "Either, as the customer chooses"
+
+    product = models.ForeignKey(CatalogProduct, on_delete=models.CASCADE, related_name="plan_switches")
+    to_product_id = models.BigIntegerField(help_text="The vendor ProductId of the plan switched to.")
+    to_name = models.CharField(max_length=200)
+    when = models.CharField(max_length=20, choices=When.choices, default=When.BOTH)
+    cheaper = models.BooleanField(
+        default=False,
+        help_text="A cheaper plan: offered (at the next billing date) as a way to stay before a cancellation.",
+    )
+    label = models.CharField(max_length=200, blank=True, help_text="e.g. “Cloudify L: more storage per seat”")
+    description = models.TextField(blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["product", "to_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "to_product_id"], name="catalog_unique_switch_per_product")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.to_name} ({self.to_product_id})"
+
+    def clean(self) -> None:
+        if self.product_id and self.to_product_id == self.product.vendor_product_id:
+            raise ValidationError({"to_product_id": "A switch must lead to another product."})
+
+    @property
+    def now(self) -> bool:
+        return self.when in (self.When.NOW, self.When.BOTH)
+
+    @property
+    def at_billing_date(self) -> bool:
+        return self.when in (self.When.BILLING_DATE, self.When.BOTH)
+
+
 # --- Quotes and consent -----------------------------------------------------------------------
 
 
@@ -155,6 +240,49 @@ class ChangeKind(models.TextChoices):
     INCREASE = "increase", "Add seats now"
     COTERM = "coterm", "Add a co-termed seat"
     ADDON = "addon", "Add a product"
+    REDUCE = "reduce", "Fewer seats from the next billing date"
+    SWITCH_NOW = "switch_now", "Switch plan now"
+    SWITCH_LATER = "switch_later", "Switch plan at the next billing date"
+    REMOVE_ADDON = "remove_addon", "Remove a product at the next billing date"
+    CANCEL = "cancel", "Cancel at the end of the period"
+    RESUME = "resume", "Resume automatic renewal"
+    REACTIVATE = "reactivate", "Reactivate a product"
+    UNDO = "undo", "Undo a scheduled change"
+
+
+ADDING_KINDS = (ChangeKind.INCREASE, ChangeKind.COTERM, ChangeKind.ADDON)
+"""The kinds that add seats or a product: the only ones whose quantity must grow."""
+
+RENEWAL_KINDS = (ChangeKind.CANCEL, ChangeKind.RESUME)
+"""The kinds that act on the subscription's renewal (target "renewal"), not on one item."""
+
+ITEM_KINDS = (
+    ChangeKind.INCREASE,
+    ChangeKind.COTERM,
+    ChangeKind.REDUCE,
+    ChangeKind.SWITCH_NOW,
+    ChangeKind.SWITCH_LATER,
+    ChangeKind.REMOVE_ADDON,
+    ChangeKind.REACTIVATE,
+    ChangeKind.UNDO,
+)
+"""The kinds that act on one existing item (target "item:<running no>")."""
+
+UNPRICED_KINDS = (ChangeKind.REMOVE_ADDON, ChangeKind.REACTIVATE, ChangeKind.CANCEL, ChangeKind.RESUME)
+"""Sent with the vendor's methods that have no preview: priced from a fresh `getsubscription` instead."""
+
+
+class CancelReason(models.TextChoices):
+    """Why a customer cancels (the common list of subscription portals)."""
+
+    TOO_EXPENSIVE = "too_expensive", _("Too expensive")
+    MISSING_FEATURES = "missing_features", _("Missing features")
+    SWITCHED_SERVICE = "switched_service", _("Switched to another service")
+    UNUSED = "unused", _("Not used enough")
+    QUALITY = "quality", _("Quality was less than expected")
+    SUPPORT = "support", _("Customer service was less than expected")
+    TEMPORARY = "temporary", _("Only needed it for a while")
+    OTHER = "other", _("Other reason")
 
 
 class QuoteState(models.TextChoices):
@@ -180,14 +308,18 @@ class Quote(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="quotes")
     subscription_id = models.BigIntegerField(db_index=True)
-    kind = models.CharField(max_length=10, choices=ChangeKind.choices)
+    kind = models.CharField(max_length=20, choices=ChangeKind.choices)
     running_no = models.PositiveIntegerField(null=True, blank=True, help_text="The item changed; empty for an add-on.")
     target = models.CharField(
-        max_length=40, help_text="What the change acts on (item:<running no> or addon:<product id>), for the guard."
+        max_length=40,
+        help_text="What the change acts on (item:<running no>, addon:<product id> or renewal), for the guard.",
     )
     product_id = models.BigIntegerField(null=True, blank=True, help_text="The item's product before the change.")
     new_product_id = models.BigIntegerField(help_text="The product after the change (the add-on for an add-on).")
     product_name = models.CharField(max_length=200)
+    new_product_name = models.CharField(
+        max_length=200, blank=True, help_text="The plan switched to (plan switches only; else as product_name)."
+    )
     quantity_before = models.PositiveIntegerField()
     quantity_after = models.PositiveIntegerField()
     vendor_quantity = models.PositiveIntegerField(help_text="The Quantity sent (seats to add, new total, or count).")
@@ -212,6 +344,16 @@ class Quote(models.Model):
     payment_type = models.CharField(max_length=50, blank=True)
     payment_type_id = models.CharField(max_length=20, blank=True)
     payment_last_four = models.CharField(max_length=8, blank=True)
+    effective_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the change takes effect at the vendor; empty = at once."
+    )
+    reason_code = models.CharField(
+        max_length=30, blank=True, choices=CancelReason.choices, help_text="Why the customer cancels (cancel only)."
+    )
+    reason_text = models.TextField(blank=True, help_text="The customer's own words on why (cancel only).")
+    renewal_type_after = models.CharField(
+        max_length=10, blank=True, help_text="The RenewalType sent (cancel: Manual, resume: Automatic)."
+    )
 
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
@@ -258,7 +400,10 @@ class Quote(models.Model):
                 violation_error_message="Another change to this item is still being sent or confirmed.",
             ),
             models.CheckConstraint(
-                condition=models.Q(quantity_after__gt=models.F("quantity_before")), name="quote_quantity_increases"
+                condition=~models.Q(kind__in=list(ADDING_KINDS))
+                | models.Q(quantity_after__gt=models.F("quantity_before")),
+                name="quote_adding_kinds_increase",
+                violation_error_message="A change that adds seats or a product must end with more than it started.",
             ),
         ]
 
@@ -301,6 +446,15 @@ class Quote(models.Model):
     @property
     def seats_added(self) -> int:
         return self.quantity_after - self.quantity_before
+
+    @property
+    def priced_by_vendor_preview(self) -> bool:
+        """False for the kinds the vendor cannot preview: their figures come from a `getsubscription` read."""
+        return self.kind not in UNPRICED_KINDS
+
+    @property
+    def takes_effect_later(self) -> bool:
+        return self.effective_at is not None
 
     @property
     def is_card(self) -> bool:
