@@ -38,6 +38,7 @@ urlpatterns = [
     path("api/portal-sessions", api.portal_sessions, name="api_portal_sessions"),
     # The change flows
     path("subscriptions/<subscription_id:subscription_id>/changes/", changes.preview_create, name="change_preview"),
+    path("subscriptions/<subscription_id:subscription_id>/cancel/", pages.subscription_cancel, name="cancel"),
     path("changes/", changes.history, name="changes"),
     path("changes/<uuid:quote_id>/", changes.quote_detail, name="quote"),
     path("changes/<uuid:quote_id>/commit/", changes.quote_commit, name="quote_commit"),

@@ -17,10 +17,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from subscriptions import formatting, ledger, services
 from subscriptions.access import customer_required, load_quote, load_subscription
-from subscriptions.catalog import offers_for
+from subscriptions.catalog import offers_for, retention_offers
 from subscriptions.cleverbridge import CleverbridgeError, Unavailable
-from subscriptions.forms import ChangeRequestForm, ConsentForm
-from subscriptions.models import Consent, LedgerEntry, Quote, QuoteState
+from subscriptions.forms import CancelForm, ChangeRequestForm, ConsentForm
+from subscriptions.models import ChangeKind, Consent, LedgerEntry, Quote, QuoteState
+from subscriptions.views.pages import offers_on_page
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ def preview_create(request: HttpRequest, subscription_id: int) -> HttpResponse:
         return render(request, "changes/preview_problem.html#problem", {"message": message})
     form = ChangeRequestForm(request.POST)
     if not form.is_valid():
+        if request.POST.get("kind") == ChangeKind.CANCEL and not request.htmx:
+            return _cancel_page_again(request, subscription, CancelForm(request.POST))
         problems = [str(error) for errors in form.errors.values() for error in errors]
         return _preview_problem(request, subscription, " ".join(problems), status=400)
     data = form.cleaned_data
@@ -74,6 +77,7 @@ def preview_create(request: HttpRequest, subscription_id: int) -> HttpResponse:
             change=change,
             ip=_ip(request),
             user_agent=_user_agent(request),
+            **({"details": form.details} if form.details is not None else {}),
         )
     except services.ChangeNotAllowed as exc:
         return _preview_problem(request, subscription, exc.message, status=400)
@@ -94,8 +98,26 @@ def preview_create(request: HttpRequest, subscription_id: int) -> HttpResponse:
     return redirect("subscriptions:quote", quote_id=quote.public_id)
 
 
+def _cancel_page_again(request: HttpRequest, subscription, form: CancelForm) -> HttpResponse:
+    """The cancellation page with the reason's errors (without JavaScript; htmx shows them in place)."""
+    form.is_valid()
+    offers = offers_for(subscription)
+    cancel_offer = next((offer for offer in offers if offer.kind == ChangeKind.CANCEL), None)
+    context = {
+        "subscription": subscription,
+        "cancel_offer": cancel_offer,
+        "retention_offers": retention_offers(subscription) if cancel_offer else [],
+        "form": form,
+    }
+    return render(request, "changes/cancel.html", context, status=400)
+
+
 def _preview_problem(request: HttpRequest, subscription, message: str, *, status: int) -> HttpResponse:
-    context = {"subscription": subscription, "message": message, "offers": offers_for(subscription)}
+    context = {
+        "subscription": subscription,
+        "message": message,
+        **offers_on_page(subscription, offers_for(subscription)),
+    }
     if request.htmx:
         return render(request, "changes/preview_problem.html#problem", context)
     return render(request, "changes/preview_problem.html", context, status=status)

@@ -1,13 +1,25 @@
-"""The signed-in customer's pages: the list of subscriptions and one subscription.
+"""The signed-in customer's pages: the list of subscriptions, one subscription, and its cancellation page.
 
-Both come from the shared vendor cache (`subscriptions.reads`): at most one vendor call a view. When the vendor may
+All come from the shared vendor cache (`subscriptions.reads`): at most one vendor call a view. When the vendor may
 not be called they show the last known state, saying as of when, and offer no change until it can be called again.
 """
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from subscriptions import access, catalog, reads
+from subscriptions import access, catalog, formatting, reads
+from subscriptions.catalog import Offer
+from subscriptions.cleverbridge import Subscription, SubscriptionItem
+from subscriptions.forms import CancelForm
+from subscriptions.models import ChangeKind
+
+UNDO_KINDS = (ChangeKind.UNDO, ChangeKind.RESUME)
+"""Offered only beside what they undo, in the "Scheduled" section."""
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -37,6 +49,77 @@ def vendor_page_url(subscription) -> str:
     return url if url.startswith("https://") else ""
 
 
+@dataclass(frozen=True)
+class ScheduledChange:
+    """One thing the vendor will do at a later date, and the offer that undoes it (None when none is offered)."""
+
+    kind: str  # "version" (seats or plan from a date), "removal" (an item ends) or "ends" (the subscription ends)
+    when: datetime | None
+    item: SubscriptionItem | None = None
+    current: SubscriptionItem | None = None
+    undo: Offer | None = None
+
+    @property
+    def running_no(self) -> int | None:
+        return self.item.running_no if self.item else None
+
+    @property
+    def new_product(self) -> bool:
+        return bool(self.item and self.current and self.item.product_id != self.current.product_id)
+
+
+def _undo_offer(offers: list[Offer], kind: str, running_no: int | None = None) -> Offer | None:
+    return next((o for o in offers if o.kind == kind and (running_no is None or o.running_no == running_no)), None)
+
+
+def scheduled_changes(subscription: Subscription, offers: list[Offer]) -> list[ScheduledChange]:
+    """What the subscription's read says will change later: item versions, item removals, the end of it all."""
+    entries = []
+    for item in subscription.current_items:
+        version = subscription.scheduled_item(item.running_no)
+        if version is not None:
+            entries.append(
+                ScheduledChange(
+                    "version",
+                    version.version_active,
+                    item=version,
+                    current=item,
+                    undo=_undo_offer(offers, ChangeKind.UNDO, item.running_no),
+                )
+            )
+        if item.removal_scheduled:
+            entries.append(
+                ScheduledChange(
+                    "removal",
+                    item.deactivation_date,
+                    item=item,
+                    current=item,
+                    undo=_undo_offer(offers, ChangeKind.REACTIVATE, item.running_no),
+                )
+            )
+    if subscription.cancels_at_period_end:
+        entries.append(ScheduledChange("ends", subscription.ends_on, undo=_undo_offer(offers, ChangeKind.RESUME)))
+    return entries
+
+
+def offers_on_page(subscription: Subscription, offers: list[Offer]) -> dict:
+    """The offers split as the page shows them: the change list, the cancellation link, and the Scheduled section.
+
+    An undo, a resume, and a reactivation that only calls off a scheduled removal sit beside what they undo.
+    """
+    scheduled = scheduled_changes(subscription, offers)
+    beside = {id(entry.undo) for entry in scheduled if entry.undo is not None}
+    return {
+        "offers": [
+            offer
+            for offer in offers
+            if offer.kind not in UNDO_KINDS and offer.kind != ChangeKind.CANCEL and id(offer) not in beside
+        ],
+        "cancel_offer": next((offer for offer in offers if offer.kind == ChangeKind.CANCEL), None),
+        "scheduled": scheduled,
+    }
+
+
 @access.customer_required
 def subscription_detail(request: HttpRequest, subscription_id: int) -> HttpResponse:
     read = access.load_subscription_page(request, subscription_id)
@@ -45,6 +128,7 @@ def subscription_detail(request: HttpRequest, subscription_id: int) -> HttpRespo
     payment_expires_first = bool(
         payment and subscription.next_billing_date and payment.expires_before(subscription.next_billing_date)
     )
+    offers = catalog.offers_for(subscription) if read.fresh else []
     return render(
         request,
         "subscriptions/detail.html",
@@ -53,7 +137,29 @@ def subscription_detail(request: HttpRequest, subscription_id: int) -> HttpRespo
             "payment": payment,
             "payment_expires_first": payment_expires_first,
             "self_service_url": vendor_page_url(subscription),
-            "offers": catalog.offers_for(subscription) if read.fresh else [],
+            "interval_phrase": formatting.interval_phrase(subscription.interval_months, subscription.interval_days),
+            **offers_on_page(subscription, offers),
+            "stale": not read.fresh,
+            "as_of": read.fetched_at,
+        },
+    )
+
+
+@access.customer_required
+def subscription_cancel(request: HttpRequest, subscription_id: int) -> HttpResponse:
+    """Before cancelling: the ways to stay that the catalog enables, then the reason, then the usual quote."""
+    read = access.load_subscription_page(request, subscription_id)
+    subscription = read.value
+    offers = catalog.offers_for(subscription) if read.fresh else []
+    cancel_offer = next((offer for offer in offers if offer.kind == ChangeKind.CANCEL), None)
+    return render(
+        request,
+        "changes/cancel.html",
+        {
+            "subscription": subscription,
+            "cancel_offer": cancel_offer,
+            "retention_offers": catalog.retention_offers(subscription) if cancel_offer else [],
+            "form": CancelForm(),
             "stale": not read.fresh,
             "as_of": read.fetched_at,
         },
