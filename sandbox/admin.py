@@ -82,8 +82,18 @@ class FaultAdmin(admin.ModelAdmin):
 
 @admin.register(NotificationDelivery)
 class NotificationDeliveryAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "purchase", "copy_no", "state", "attempts", "last_status", "next_attempt_at"]
-    list_filter = ["state"]
+    list_display = [
+        "created_at",
+        "kind",
+        "subscription",
+        "purchase",
+        "copy_no",
+        "state",
+        "attempts",
+        "last_status",
+        "next_attempt_at",
+    ]
+    list_filter = ["state", "kind"]
 
 
 @admin.register(SandboxClock)

@@ -56,6 +56,9 @@ class Product(models.Model):
     id = models.BigIntegerField(primary_key=True)
     name = models.CharField(max_length=200)
     interval = models.CharField(max_length=20, help_text="ISO 8601 duration, e.g. P1M, P1Y, P14D")
+    sold = models.BooleanField(
+        default=True, help_text="Still on sale: a deactivated item of a product no longer sold cannot be reinstated."
+    )
 
     class Meta:
         ordering = ["id"]
@@ -147,7 +150,12 @@ class Subscription(models.Model):
 
 
 class SubscriptionItem(models.Model):
-    """One version of one item (RunningNo); a change adds a version and retires the previous one."""
+    """One version of one item (RunningNo); a change adds a version and retires the previous one.
+
+    A change at the next billing date adds a version that is not current yet (`is_current` false,
+    `version_active_date` in the future); it becomes current at that billing date. `deactivation_date`
+    is when an active item stops being renewed; the item's status becomes Deactivated then.
+    """
 
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="item_versions")
     running_no = models.PositiveIntegerField()
@@ -158,6 +166,7 @@ class SubscriptionItem(models.Model):
     status = models.PositiveSmallIntegerField(choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE)
     start_date = models.DateTimeField()
     version_active_date = models.DateTimeField()
+    deactivation_date = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["subscription", "running_no", "version"]
@@ -259,13 +268,21 @@ class DeliveryState(models.TextChoices):
 
 
 class NotificationDelivery(models.Model):
-    """A PaidOrderNotification the vendor sends for a charged purchase: recorded before each attempt's outcome.
+    """A notification the vendor sends: recorded before each attempt's outcome.
 
+    A PaidOrderNotification for a charged purchase, or a subscription event (`kind`): a renewal-type
+    change, the end of a manual subscription, a reinstatement, a refund or a chargeback.
     `body` is exactly what is POSTed every time (a retry or a duplicate repeats it byte for byte).
     Times are real time (the worker's), not sandbox time; the payload's `meta.date` is sandbox time.
     """
 
-    purchase = models.ForeignKey(Purchase, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=60, default="PaidOrderNotification")
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    purchase = models.ForeignKey(
+        Purchase, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
     copy_no = models.PositiveSmallIntegerField(default=1, help_text="2 and up: duplicates planned by the control.")
     url = models.URLField(max_length=500)
     body = models.TextField()
@@ -284,7 +301,8 @@ class NotificationDelivery(models.Model):
         verbose_name_plural = "notification deliveries"
 
     def __str__(self) -> str:
-        return f"PaidOrderNotification {self.purchase.vendor_id} #{self.copy_no} ({self.state})"
+        about = f"purchase {self.purchase.vendor_id}" if self.purchase_id else f"S{self.subscription_id}"
+        return f"{self.kind} {about} #{self.copy_no} ({self.state})"
 
 
 class NotificationControl(models.Model):

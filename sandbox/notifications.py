@@ -1,7 +1,12 @@
-"""The vendor's notification sender: a PaidOrderNotification after each charged change.
+"""The vendor's notification sender: a PaidOrderNotification after each charged change, and subscription events.
 
-A delivery row is written in the same transaction as the purchase (so no charge goes unannounced
-and none is announced twice), then sent in the background by a task, like the vendor: not at once,
+The events: SubscriptionRenewalTypeChangedNotification (a renewal-type change),
+RecurringBillingCanceledNotification (a manual subscription finished at its billing date),
+RecurringBillingReinstatedNotification (items reinstated), RefundNotification and
+ChargebackNotification (money back on a purchase, from the control API).
+
+A delivery row is written in the same transaction as the purchase or the change (so no charge goes
+unannounced and none is announced twice), then sent in the background by a task, like the vendor: not at once,
 retried on failure (default every 2 hours for 48 hours), possibly duplicated, delayed or reordered
 when the control says so. The sandbox is the vendor here, so it has its own small HTTP sender.
 
@@ -32,13 +37,20 @@ from sandbox.models import (
     NotificationControl,
     NotificationDelivery,
     Purchase,
+    Subscription,
     SubscriptionItem,
 )
 from sandbox.vendor_json import dumps, vendor_time
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_URL = "https://www.cleverbridge.com/JsonNotificationSchemas/PaidOrderNotification"
+SCHEMA_BASE = "https://www.cleverbridge.com/JsonNotificationSchemas/"
+PAID_ORDER = "PaidOrderNotification"
+SCHEMA_URL = SCHEMA_BASE + PAID_ORDER
+RENEWAL_TYPE_CHANGED = "SubscriptionRenewalTypeChangedNotification"
+RECURRING_BILLING_CANCELED = "RecurringBillingCanceledNotification"
+RECURRING_BILLING_REINSTATED = "RecurringBillingReinstatedNotification"
+REFUND_KINDS = {"refund": "RefundNotification", "chargeback": "ChargebackNotification"}
 TEST_STATUS = "TST"
 MAX_ERROR = 2000
 # A connection failure or a 5xx is tried again after these pauses before the vendor's schedule takes over.
@@ -69,7 +81,7 @@ def paid_order_payload(purchase: Purchase, item: SubscriptionItem) -> dict[str, 
         return pricing.round_money(value, currency)
 
     return {
-        "meta": {"type": "PaidOrderNotification", "date": vendor_time(clock_now()), "schemaUrl": SCHEMA_URL},
+        "meta": _meta(PAID_ORDER),
         "purchaseId": purchase.vendor_id,
         "statusId": TEST_STATUS,
         "purchaseDate": vendor_time(purchase.created_at),
@@ -99,13 +111,101 @@ def paid_order_payload(purchase: Purchase, item: SubscriptionItem) -> dict[str, 
     }
 
 
+def _meta(kind: str) -> dict[str, str]:
+    return {"type": kind, "date": vendor_time(clock_now()), "schemaUrl": SCHEMA_BASE + kind}
+
+
+def renewal_type_changed_payload(subscription: Subscription) -> dict[str, Any]:
+    return {
+        "meta": _meta(RENEWAL_TYPE_CHANGED),
+        "subscriptionId": f"S{subscription.pk}",
+        "renewalType": subscription.renewal_type,
+    }
+
+
+def recurring_billing_canceled_payload(subscription: Subscription) -> dict[str, Any]:
+    return {
+        "meta": _meta(RECURRING_BILLING_CANCELED),
+        "subscriptionId": f"S{subscription.pk}",
+        "endDate": vendor_time(subscription.end_date),
+    }
+
+
+def recurring_billing_reinstated_payload(subscription: Subscription, running_nos: list[int]) -> dict[str, Any]:
+    return {
+        "meta": _meta(RECURRING_BILLING_REINSTATED),
+        "subscriptionId": f"S{subscription.pk}",
+        "items": list(running_nos),
+    }
+
+
+def refund_payload(purchase: Purchase, kind: str) -> dict[str, Any]:
+    """A RefundNotification or ChargebackNotification: the whole purchase's gross went back."""
+    return {
+        "meta": _meta(REFUND_KINDS[kind]),
+        "purchaseId": purchase.vendor_id,
+        "subscriptionId": f"S{purchase.subscription_id}",
+        "subscriptionItemRunningNo": purchase.running_no,
+        "currencyId": purchase.currency,
+        "grossAmount": pricing.round_money(purchase.gross, purchase.currency),
+    }
+
+
 def notification_record(*, purchase: Purchase, item: SubscriptionItem) -> list[NotificationDelivery]:
     """Plan the notification for a charged purchase; call inside the purchase's transaction."""
+    return _record(
+        kind=PAID_ORDER,
+        subscription=purchase.subscription,
+        purchase=purchase,
+        payload=paid_order_payload(purchase, item),
+    )
+
+
+def renewal_type_changed_record(*, subscription: Subscription) -> list[NotificationDelivery]:
+    """Call inside the change's transaction, like every `*_record`."""
+    return _record(
+        kind=RENEWAL_TYPE_CHANGED, subscription=subscription, payload=renewal_type_changed_payload(subscription)
+    )
+
+
+def recurring_billing_canceled_record(*, subscription: Subscription) -> list[NotificationDelivery]:
+    return _record(
+        kind=RECURRING_BILLING_CANCELED,
+        subscription=subscription,
+        payload=recurring_billing_canceled_payload(subscription),
+    )
+
+
+def recurring_billing_reinstated_record(
+    *, subscription: Subscription, running_nos: list[int]
+) -> list[NotificationDelivery]:
+    return _record(
+        kind=RECURRING_BILLING_REINSTATED,
+        subscription=subscription,
+        payload=recurring_billing_reinstated_payload(subscription, running_nos),
+    )
+
+
+def refund_record(*, purchase: Purchase, kind: str) -> list[NotificationDelivery]:
+    return _record(
+        kind=REFUND_KINDS[kind],
+        subscription=purchase.subscription,
+        purchase=purchase,
+        payload=refund_payload(purchase, kind),
+    )
+
+
+def _record(
+    *, kind: str, subscription: Subscription, payload: dict[str, Any], purchase: Purchase | None = None
+) -> list[NotificationDelivery]:
+    """Plan one notification (and the control's duplicates, held or delayed as it says) for the worker to send."""
     plan = control()
-    body = dumps(paid_order_payload(purchase, item))
+    body = dumps(payload)
     now = real_now()
     deliveries = [
         NotificationDelivery.objects.create(
+            kind=kind,
+            subscription=subscription,
             purchase=purchase,
             copy_no=copy_no,
             url=settings.SANDBOX_NOTIFICATION_URL,
@@ -211,9 +311,10 @@ def notification_deliver(*, delivery_id: int, now: datetime | None = None) -> st
         **{name: getattr(delivery, name) for name in outcome}
     )
     logger.info(
-        "sandbox notification %s for purchase %s: HTTP %s, %s%s",
+        "sandbox notification %s (%s) for S%s: HTTP %s, %s%s",
         delivery.pk,
-        delivery.purchase_id,
+        delivery.kind,
+        delivery.subscription_id,
         status if status is not None else "-",
         delivery.state,
         "" if recorded else " (a later attempt had begun; its outcome stands)",

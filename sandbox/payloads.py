@@ -9,7 +9,7 @@ from typing import Any
 
 from sandbox import pricing
 from sandbox.models import OutboxEmail, Purchase, Subscription, SubscriptionItem
-from sandbox.services import ChangeQuote, SandboxError, item_gross, subscription_gross
+from sandbox.services import ChangeQuote, SandboxError, billed_at_next, item_gross, scheduled_versions
 from sandbox.vendor_json import vendor_time
 
 REMINDER_BEFORE_BILLING = timedelta(days=2)
@@ -41,7 +41,10 @@ def self_service_url(subscription: Subscription) -> str:
 def _purchase_refs(version: SubscriptionItem, versions: list[SubscriptionItem], purchases: list[Purchase]) -> list:
     """A version's purchases: its own (new item, alignment) and the renewals billed while it was current."""
     later = [v for v in versions if v.running_no == version.running_no and v.version > version.version]
-    until = min((v.version_active_date for v in later), default=None)
+    ends = [v.version_active_date for v in later]
+    if version.deactivation_date is not None:
+        ends.append(version.deactivation_date)
+    until = min(ends, default=None)
     refs = []
     for purchase in sorted(purchases, key=lambda p: p.pk):
         own = purchase.item_version_id == version.pk
@@ -70,7 +73,9 @@ def subscription_payload(subscription: Subscription) -> dict[str, Any]:
     versions = list(subscription.item_versions.select_related("product").order_by("running_no", "version"))
     purchases = list(subscription.purchases.all())
     current = [v for v in versions if v.is_current]
-    total = pricing.split_gross(subscription_gross(subscription, current), vat_rate, currency)
+    total = pricing.split_gross(
+        billed_at_next(subscription, current, scheduled_versions(subscription)), vat_rate, currency
+    )
     next_billing = subscription.next_billing_date
 
     items = []
@@ -83,7 +88,7 @@ def subscription_payload(subscription: Subscription) -> dict[str, Any]:
         items.append(
             {
                 "Couponcode": "",
-                "DeactivationDate": None,
+                "DeactivationDate": vendor_time(version.deactivation_date),
                 "EndDate": vendor_time(subscription.end_date),
                 "IsCurrent": version.is_current,
                 "LastIntervalNo": subscription.last_interval_no,

@@ -16,6 +16,7 @@ from django.db import transaction
 from sandbox import pricing
 from sandbox.clock import clock_now
 from sandbox.models import (
+    PURCHASE_ID_BASE,
     Customer,
     Fault,
     FaultTarget,
@@ -28,7 +29,14 @@ from sandbox.models import (
     SubscriptionItem,
     SubscriptionStatus,
 )
-from sandbox.notifications import notification_record
+from sandbox.notifications import (
+    REFUND_KINDS,
+    notification_record,
+    recurring_billing_canceled_record,
+    recurring_billing_reinstated_record,
+    refund_record,
+    renewal_type_changed_record,
+)
 
 MAX_RENEWALS_PER_ACCESS = 1000
 MAX_QUANTITY = 1_000_000
@@ -98,6 +106,47 @@ def subscription_gross(subscription: Subscription, items: list[SubscriptionItem]
     )
 
 
+def scheduled_versions(subscription: Subscription) -> dict[int, SubscriptionItem]:
+    """Each item's version that becomes current at the next billing date (not current, above the current version)."""
+    versions = list(subscription.item_versions.select_related("product").order_by("running_no", "version"))
+    current = {version.running_no: version.version for version in versions if version.is_current}
+    return {
+        version.running_no: version
+        for version in versions
+        if not version.is_current and version.version > current.get(version.running_no, version.version)
+    }
+
+
+def billed_at_next(
+    subscription: Subscription, items: list[SubscriptionItem], scheduled: dict[int, SubscriptionItem]
+) -> Decimal:
+    """What the next billing date charges: active items not ending then, each at its scheduled version if any."""
+    return sum(
+        (
+            item_gross(scheduled.get(item.running_no, item), subscription.currency)
+            for item in items
+            if item.status == SubscriptionStatus.ACTIVE and item.deactivation_date is None
+        ),
+        Decimal(0),
+    )
+
+
+def _apply_due(subscription: Subscription, due: datetime) -> None:
+    """At a billing date, before it is priced: scheduled versions become current and scheduled removals happen."""
+    for version in scheduled_versions(subscription).values():
+        if version.version_active_date <= due:
+            SubscriptionItem.objects.filter(
+                subscription=subscription, running_no=version.running_no, is_current=True
+            ).update(is_current=False)
+            SubscriptionItem.objects.filter(pk=version.pk).update(is_current=True)
+    SubscriptionItem.objects.filter(
+        subscription=subscription,
+        is_current=True,
+        status=SubscriptionStatus.ACTIVE,
+        deactivation_date__lte=due,
+    ).update(status=SubscriptionStatus.DEACTIVATED)
+
+
 def card_expired_by(subscription: Subscription, moment: datetime) -> bool:
     """A card is valid through the last day of its expiry month."""
     if not subscription.card_expiry_year or not subscription.card_expiry_month:
@@ -116,7 +165,10 @@ def _renew_due(subscription: Subscription, now: datetime) -> bool:
         if subscription.renewal_type == RenewalType.MANUAL:
             subscription.status = SubscriptionStatus.FINISHED
             subscription.end_date = due
+            subscription.save()
+            recurring_billing_canceled_record(subscription=subscription)
             break
+        _apply_due(subscription, due)
         if card_expired_by(subscription, due):
             subscription.status = SubscriptionStatus.GRACE
             break
@@ -211,11 +263,13 @@ def subscription_item_change(
         if subscription.status != SubscriptionStatus.ACTIVE:
             raise invalid("Subscription is not active.")
         items = current_items(subscription)
+        scheduled = scheduled_versions(subscription)
         item = None
         if kind != "add":
             item = next((candidate for candidate in items if candidate.running_no == running_no), None)
             if item is None:
                 raise SandboxError(404, "Item not found")
+            _require_changeable(item)
         product = item.product if kind == "increase" else Product.objects.filter(pk=product_id).first()
         if product is None:
             raise SandboxError(404, "Product not found.")
@@ -223,6 +277,24 @@ def subscription_item_change(
             raise invalid("All items of a subscription share one billing interval.")
         if not product.tiers(subscription.currency):
             raise invalid(f"Product {product.pk} has no price in {subscription.currency}.")
+        if not product.sold and (item is None or product.pk != item.product_id):
+            raise invalid(f"Product {product.pk} is no longer sold.")
+        if kind == "update" and not alignment.align_to_current_interval:
+            assert item is not None
+            return _schedule_update(
+                subscription=subscription,
+                items=items,
+                scheduled=scheduled,
+                item=item,
+                product=product,
+                quantity=quantity,
+                alignment=alignment,
+                generate_mail=generate_mail,
+                update_action=update_action,
+                now=now,
+            )
+        if item is not None and item.running_no in scheduled:
+            raise invalid("A change is scheduled for this item; undo it first.")
 
         new_quantity = item.quantity + quantity if kind == "increase" else quantity
         if new_quantity > MAX_QUANTITY:
@@ -237,16 +309,18 @@ def subscription_item_change(
             version_active_date=now,
         )
         before = subscription_gross(subscription, items)
-        after = subscription_gross(subscription, [i for i in items if i is not item] + [changed])
+        changed_items = [i for i in items if i is not item] + [changed]
+        after = subscription_gross(subscription, changed_items)
         charge = _alignment_charge(subscription=subscription, before=before, after=after, alignment=alignment, now=now)
         if charge < 0:
             raise invalid("The change would credit the customer; downgrade without alignment instead.")
         vat_rate = subscription.customer.vat_rate
+        next_gross = billed_at_next(subscription, changed_items, scheduled)
         quote = ChangeQuote(
             currency=subscription.currency,
             alignment=pricing.split_gross(charge, vat_rate, subscription.currency),
-            next_billing=pricing.split_gross(after, vat_rate, subscription.currency),
-            next_renewal=pricing.split_gross(after, vat_rate, subscription.currency),
+            next_billing=pricing.split_gross(next_gross, vat_rate, subscription.currency),
+            next_renewal=pricing.split_gross(next_gross, vat_rate, subscription.currency),
             applied=not alignment.preview_only,
         )
         if alignment.preview_only:
@@ -284,6 +358,221 @@ def subscription_item_change(
                 now=now,
             )
         return replace(quote, purchase=purchase)
+
+
+def _require_changeable(item: SubscriptionItem) -> None:
+    if item.status != SubscriptionStatus.ACTIVE:
+        raise invalid("Item is not active.")
+    if item.deactivation_date is not None:
+        raise invalid("The item's deactivation is scheduled; reinstate it first.")
+
+
+def _schedule_update(
+    *,
+    subscription: Subscription,
+    items: list[SubscriptionItem],
+    scheduled: dict[int, SubscriptionItem],
+    item: SubscriptionItem,
+    product: Product,
+    quantity: int,
+    alignment: Alignment,
+    generate_mail: bool,
+    update_action: str,
+    now: datetime,
+) -> ChangeQuote:
+    """An update without alignment: a new version from the next billing date, nothing charged now.
+
+    It replaces the item's earlier scheduled version (which is deleted); the current product and
+    quantity remove the scheduled version, so that the change is undone.
+    """
+    undo = product.pk == item.product_id and quantity == item.quantity
+    planned = SubscriptionItem(
+        subscription=subscription,
+        running_no=item.running_no,
+        version=item.version + 1,
+        is_current=False,
+        product=product,
+        quantity=quantity,
+        start_date=item.start_date,
+        version_active_date=subscription.next_billing_date,
+    )
+    after = {k: v for k, v in scheduled.items() if k != item.running_no}
+    if not undo:
+        after[item.running_no] = planned
+    next_gross = billed_at_next(subscription, items, after)
+    vat_rate = subscription.customer.vat_rate
+    quote = ChangeQuote(
+        currency=subscription.currency,
+        alignment=pricing.split_gross(Decimal(0), vat_rate, subscription.currency),
+        next_billing=pricing.split_gross(next_gross, vat_rate, subscription.currency),
+        next_renewal=pricing.split_gross(next_gross, vat_rate, subscription.currency),
+        applied=not alignment.preview_only,
+    )
+    if alignment.preview_only:
+        return quote
+    if item.running_no in scheduled:
+        scheduled[item.running_no].delete()
+    if not undo:
+        planned.save()
+    if generate_mail:
+        if undo:
+            what = f"The change scheduled for {item.product.name} has been withdrawn."
+        else:
+            what = (
+                f"From {subscription.next_billing_date:%Y-%m-%d}: {item.product.name} ({item.quantity}) "
+                f"becomes {product.name} ({quantity})."
+            )
+        _mail(
+            subscription,
+            f"Your subscription S{subscription.pk} has been changed ({update_action})",
+            [
+                what,
+                "Nothing is charged now.",
+                f"From {subscription.next_billing_date:%Y-%m-%d} you pay {quote.next_billing.gross} {quote.currency} "
+                f"(net {quote.next_billing.net}, VAT {quote.next_billing.vat}) per interval.",
+            ],
+            now,
+        )
+    return quote
+
+
+def _mail(subscription: Subscription, subject: str, lines: list[str], now: datetime) -> OutboxEmail:
+    return OutboxEmail.objects.create(
+        subscription=subscription,
+        to=subscription.customer.email,
+        subject=subject,
+        body="\n".join(lines),
+        created_at=now,
+    )
+
+
+def _locked_active(subscription_id: int) -> tuple[Subscription, datetime]:
+    """The subscription locked, its due renewals booked; 404 when unknown, 402 when not active. Inside atomic()."""
+    subscription = (
+        Subscription.objects.select_for_update().select_related("customer").filter(pk=subscription_id).first()
+    )
+    if subscription is None:
+        raise SandboxError(404, "Subscription not found.")
+    now = clock_now()
+    _renew_due(subscription, now)
+    if subscription.status != SubscriptionStatus.ACTIVE:
+        raise invalid("Subscription is not active.")
+    return subscription, now
+
+
+def _named_items(subscription: Subscription, running_nos: list[int]) -> list[SubscriptionItem]:
+    items = {item.running_no: item for item in current_items(subscription)}
+    missing = [running_no for running_no in running_nos if running_no not in items]
+    if missing:
+        raise SandboxError(404, "Item not found")
+    return [items[running_no] for running_no in running_nos]
+
+
+def subscription_items_deactivate(*, subscription_id: int, running_nos: list[int], generate_mail: bool = False) -> None:
+    """End items at the next billing date: still active and billed until then, not renewed after it.
+
+    An item whose deactivation is already scheduled is left as it is. At least one item must stay
+    active without a scheduled end: the last one ends with the renewal type instead.
+    """
+    with transaction.atomic():
+        subscription, now = _locked_active(subscription_id)
+        named = _named_items(subscription, running_nos)
+        scheduled = scheduled_versions(subscription)
+        for item in named:
+            if item.status != SubscriptionStatus.ACTIVE:
+                raise invalid("Item is not active.")
+            if item.running_no in scheduled:
+                raise invalid("A change is scheduled for this item; undo it first.")
+        staying = [
+            item
+            for item in current_items(subscription)
+            if item.status == SubscriptionStatus.ACTIVE
+            and item.deactivation_date is None
+            and item.running_no not in running_nos
+        ]
+        if not staying:
+            raise invalid("At least one item must stay active.")
+        ending = [item for item in named if item.deactivation_date is None]
+        when = subscription.next_billing_date
+        SubscriptionItem.objects.filter(pk__in=[item.pk for item in ending]).update(deactivation_date=when)
+        if generate_mail and ending:
+            _mail(
+                subscription,
+                f"Your subscription S{subscription.pk} has been changed",
+                [
+                    *(f"{item.product.name} ends on {when:%Y-%m-%d} and is not renewed." for item in ending),
+                    "Nothing is charged now.",
+                ],
+                now,
+            )
+
+
+def subscription_items_reinstate(*, subscription_id: int, running_nos: list[int], generate_mail: bool = False) -> None:
+    """Make deactivated items active again, billed from the next billing date; or withdraw a scheduled deactivation.
+
+    Only a deactivated item whose product is still sold can come back; an active item with nothing
+    scheduled is refused.
+    """
+    with transaction.atomic():
+        subscription, now = _locked_active(subscription_id)
+        named = _named_items(subscription, running_nos)
+        for item in named:
+            if item.status == SubscriptionStatus.DEACTIVATED:
+                if not item.product.sold:
+                    raise invalid(f"Product {item.product_id} is no longer sold.")
+            elif item.status != SubscriptionStatus.ACTIVE or item.deactivation_date is None:
+                raise invalid("Item is not deactivated.")
+        SubscriptionItem.objects.filter(pk__in=[item.pk for item in named]).update(
+            status=SubscriptionStatus.ACTIVE, deactivation_date=None
+        )
+        recurring_billing_reinstated_record(subscription=subscription, running_nos=running_nos)
+        if generate_mail:
+            _mail(
+                subscription,
+                f"Your subscription S{subscription.pk} has been changed",
+                [
+                    *(f"{item.product.name} is active again." for item in named),
+                    "Nothing is charged now.",
+                    f"It is billed again from {subscription.next_billing_date:%Y-%m-%d}.",
+                ],
+                now,
+            )
+
+
+def subscription_renewal_type_set(*, subscription_id: int, renewal_type: str) -> bool:
+    """Turn automatic renewal off (the subscription finishes at its billing date) or on; False when unchanged."""
+    with transaction.atomic():
+        subscription, now = _locked_active(subscription_id)
+        if subscription.renewal_type == renewal_type:
+            return False
+        subscription.renewal_type = renewal_type
+        subscription.save(update_fields=["renewal_type"])
+        renewal_type_changed_record(subscription=subscription)
+        if renewal_type == RenewalType.MANUAL:
+            line = f"Automatic renewal is off: the subscription ends on {subscription.next_billing_date:%Y-%m-%d}."
+        else:
+            line = f"Automatic renewal is on again: next billing on {subscription.next_billing_date:%Y-%m-%d}."
+        _mail(subscription, f"Your subscription S{subscription.pk} has been changed", [line], now)
+        return True
+
+
+def purchase_money_back(*, purchase_id: int, kind: str) -> Purchase:
+    """The vendor refunded a purchase or its payment was charged back: it sends the notification (nothing else moves).
+
+    `purchase_id` is the vendor's purchase id; `kind` "refund" or "chargeback".
+    """
+    if kind not in REFUND_KINDS:
+        raise SandboxError(400, f"kind must be one of {', '.join(REFUND_KINDS)}.")
+    purchase = (
+        Purchase.objects.select_related("subscription", "subscription__customer")
+        .filter(pk=purchase_id - PURCHASE_ID_BASE)
+        .first()
+    )
+    if purchase is None or purchase_id <= PURCHASE_ID_BASE:
+        raise SandboxError(404, "Purchase not found.")
+    with transaction.atomic():
+        refund_record(purchase=purchase, kind=kind)
+    return purchase
 
 
 def _mail_change(

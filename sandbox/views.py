@@ -30,7 +30,7 @@ from sandbox.clock import (
     format_moment,
     parse_moment,
 )
-from sandbox.models import Fault, FaultMode, FaultTarget, NotificationDelivery, OutboxEmail, Purchase
+from sandbox.models import Fault, FaultMode, FaultTarget, NotificationDelivery, OutboxEmail, Purchase, RenewalType
 from sandbox.scenarios import ScenarioError, scenario_load
 from sandbox.services import (
     MAX_ID,
@@ -38,9 +38,13 @@ from sandbox.services import (
     SandboxError,
     customer_find,
     fault_take,
+    purchase_money_back,
     subscription_id_from,
     subscription_item_change,
+    subscription_items_deactivate,
+    subscription_items_reinstate,
     subscription_load,
+    subscription_renewal_type_set,
 )
 from sandbox.vendor_json import dumps
 
@@ -54,7 +58,10 @@ UPDATE_ACTIONS = {
     2: "Downgrade",
 }
 GET_METHODS = {"getsubscription", "getsubscriptionsforcustomer"}
-POST_METHODS = {"increasesubscriptionitemquantity", "updatesubscriptionitem", "addsubscriptionitem"}
+CHANGE_METHODS = {"increasesubscriptionitemquantity", "updatesubscriptionitem", "addsubscriptionitem"}
+ITEM_LIST_METHODS = {"deactivatesubscriptionitems", "reinstatesubscriptionitems"}
+POST_METHODS = CHANGE_METHODS | ITEM_LIST_METHODS | {"updatesubscriptionrenewaltype"}
+RENEWAL_TYPES = {renewal_type.lower(): renewal_type for renewal_type in RenewalType.values}
 
 
 def sleep(seconds: float) -> None:
@@ -221,12 +228,49 @@ def _change(request: HttpRequest, method: str) -> HttpResponse:
     return json_response(payloads.change_payload(quote))
 
 
+def _running_nos(body: dict[str, Any]) -> list[int]:
+    """`Items`: a non-empty list of running numbers, each named once."""
+    value = _required(body, "Items")
+    if (
+        not isinstance(value, list)
+        or not value
+        or any(isinstance(n, bool) or not isinstance(n, int) or not 0 < n <= MAX_ID for n in value)
+        or len(set(value)) != len(value)
+    ):
+        raise BadRequest("Invalid field type: Items.")
+    return value
+
+
+def _items_change(request: HttpRequest, method: str) -> HttpResponse:
+    body = _json_body(request)
+    subscription_id = _subscription_id(_required(body, "SubscriptionId"))
+    running_nos = _running_nos(body)
+    generate_mail = _flag(body, "GenerateMail")
+    change = subscription_items_deactivate if method == "deactivatesubscriptionitems" else subscription_items_reinstate
+    change(subscription_id=subscription_id, running_nos=running_nos, generate_mail=generate_mail)
+    return result(200, "OK")
+
+
+def _renewal_type(request: HttpRequest) -> HttpResponse:
+    body = _json_body(request)
+    subscription_id = _subscription_id(_required(body, "SubscriptionId"))
+    value = _required(body, "RenewalType")
+    if not isinstance(value, str) or value.lower() not in RENEWAL_TYPES:
+        raise BadRequest("Invalid field type: RenewalType.")
+    subscription_renewal_type_set(subscription_id=subscription_id, renewal_type=RENEWAL_TYPES[value.lower()])
+    return result(200, "OK")
+
+
 def _answer(request: HttpRequest, method: str) -> HttpResponse:
     try:
         if method == "getsubscription":
             return _get_subscription(request)
         if method == "getsubscriptionsforcustomer":
             return _get_subscriptions_for_customer(request)
+        if method in ITEM_LIST_METHODS:
+            return _items_change(request, method)
+        if method == "updatesubscriptionrenewaltype":
+            return _renewal_type(request)
         return _change(request, method)
     except BadRequest as error:
         return result(400, str(error))
@@ -430,8 +474,9 @@ def control_faults(request: HttpRequest) -> HttpResponse:
 def _delivery_payload(delivery: NotificationDelivery) -> dict[str, Any]:
     return {
         "id": delivery.pk,
-        "PurchaseId": delivery.purchase.vendor_id,
-        "SubscriptionId": delivery.purchase.subscription_id,
+        "type": delivery.kind,
+        "PurchaseId": delivery.purchase.vendor_id if delivery.purchase else None,
+        "SubscriptionId": delivery.subscription_id,
         "copy": delivery.copy_no,
         "state": delivery.state,
         "url": _without_secret(delivery.url),
@@ -497,7 +542,7 @@ def control_notifications(request: HttpRequest) -> HttpResponse:
         return _not_allowed("GET", "POST", "DELETE")
     deliveries = NotificationDelivery.objects.select_related("purchase").order_by("-created_at", "-id")
     if (subscription_id := _subscription_filter(request)) is not None:
-        deliveries = deliveries.filter(purchase__subscription_id=subscription_id)
+        deliveries = deliveries.filter(subscription_id=subscription_id)
     return json_response(
         {
             "Control": _control_payload(),
@@ -505,3 +550,14 @@ def control_notifications(request: HttpRequest) -> HttpResponse:
             "ResultMessage": "OK",
         }
     )
+
+
+@_control
+def control_money_back(request: HttpRequest, purchase_id: int, kind: str) -> HttpResponse:
+    """The vendor refunds a purchase or its payment is charged back: it sends the RefundNotification or
+    ChargebackNotification; nothing else changes in the sandbox."""
+    if request.method != "POST":
+        return _not_allowed("POST")
+    purchase = purchase_money_back(purchase_id=purchase_id, kind=kind)
+    notification = purchase.notifications.filter(kind=notifications.REFUND_KINDS[kind]).latest("id")
+    return json_response({"Notification": _delivery_payload(notification), "ResultMessage": "OK"})

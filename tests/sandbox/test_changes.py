@@ -72,13 +72,11 @@ def test_increase_adds_seats_to_the_current_quantity(api, monthly):
 
 
 def test_update_sets_the_total(api, monthly):
-    api.post(
-        "updatesubscriptionitem", change(monthly.pk, 2, product_id=293160, align=False) | {"UpdateAction": "Downgrade"}
-    )
+    api.post("updatesubscriptionitem", change(monthly.pk, 12, product_id=293160))
 
     subscription = api.subscription(monthly.pk)
-    assert current(subscription)["Quantity"] == 2
-    assert subscription["NextBillingCustomerGrossPrice"] == D("160.00")
+    assert current(subscription)["Quantity"] == 12
+    assert subscription["NextBillingCustomerGrossPrice"] == D("960.00")
 
 
 def test_each_change_adds_a_version_and_retires_the_previous_one(api, monthly):

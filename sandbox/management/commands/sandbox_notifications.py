@@ -32,8 +32,9 @@ class Command(BaseCommand):
         if deliver:
             self.stdout.write(f"attempted {notifications_sweep()} deliveries")
         for delivery in NotificationDelivery.objects.select_related("purchase")[:50]:
+            about = f"purchase {delivery.purchase.vendor_id}" if delivery.purchase else f"S{delivery.subscription_id}"
             self.stdout.write(
-                f"{delivery.pk} purchase {delivery.purchase.vendor_id} copy {delivery.copy_no}: {delivery.state}, "
+                f"{delivery.pk} {delivery.kind} {about} copy {delivery.copy_no}: {delivery.state}, "
                 f"{delivery.attempts} attempt(s), last HTTP {delivery.last_status or '-'}"
             )
 
