@@ -10,10 +10,11 @@ import enum
 from typing import TYPE_CHECKING, Any
 
 from subscriptions import states
-from subscriptions.models import ChangeKind, Quote
+from subscriptions.cleverbridge import FINISHED
+from subscriptions.models import RENEWAL_KINDS, ChangeKind, Quote
 
 if TYPE_CHECKING:
-    from subscriptions.cleverbridge import Subscription
+    from subscriptions.cleverbridge import Subscription, SubscriptionItem
 
 __all__ = [
     "ERROR_ANSWERS",
@@ -50,14 +51,67 @@ def change_applied(quote: Quote, subscription: Subscription) -> tuple[Applied, i
             item = next((item for item in items if item.running_no == quote.result_running_no), None)
             return (Applied.YES, item.running_no) if item else (Applied.UNCLEAR, None)
         return Applied.YES, max(item.running_no for item in items)
+    if quote.kind in RENEWAL_KINDS:
+        return _renewal_applied(quote, subscription), None
     item = subscription.item(quote.running_no)
     if item is None:
         return Applied.UNCLEAR, None
+    if quote.kind in (ChangeKind.REDUCE, ChangeKind.SWITCH_LATER):
+        return _scheduled_applied(quote, subscription, item), item.running_no
+    if quote.kind == ChangeKind.UNDO:
+        return _undo_applied(quote, subscription, item), item.running_no
+    if quote.kind == ChangeKind.REMOVE_ADDON:
+        if item.removal_scheduled or item.is_deactivated:
+            return Applied.YES, item.running_no
+        return (Applied.NO if item.is_active else Applied.UNCLEAR), item.running_no
+    if quote.kind == ChangeKind.REACTIVATE:
+        if item.is_active and item.deactivation_date is None:
+            return Applied.YES, item.running_no
+        return (Applied.NO if item.removal_scheduled or item.is_deactivated else Applied.UNCLEAR), item.running_no
     if item.product_id == quote.new_product_id and item.quantity == quote.quantity_after:
         return Applied.YES, item.running_no
     if item.product_id == quote.product_id and item.quantity == quote.quantity_before:
         return Applied.NO, item.running_no
     return Applied.UNCLEAR, item.running_no
+
+
+def _renewal_applied(quote: Quote, subscription: Subscription) -> Applied:
+    """Cancel: the renewal is Manual (or the subscription already finished); resume: Automatic and active."""
+    renewal_type = subscription.renewal_type.lower()
+    if quote.kind == ChangeKind.CANCEL:
+        if renewal_type == "manual" or subscription.status == FINISHED:
+            return Applied.YES
+        return Applied.NO if renewal_type == "automatic" else Applied.UNCLEAR
+    if renewal_type == "automatic" and subscription.is_active:
+        return Applied.YES
+    return Applied.NO if renewal_type == "manual" else Applied.UNCLEAR
+
+
+def _scheduled_applied(quote: Quote, subscription: Subscription, item: SubscriptionItem) -> Applied:
+    """A change at the next billing date: the version as sent is scheduled (or, past the date, current) → yes;
+    nothing scheduled and the item as before → no; anything else → unclear."""
+    scheduled = subscription.scheduled_item(item.running_no)
+    if scheduled is not None:
+        if scheduled.product_id == quote.new_product_id and scheduled.quantity == quote.quantity_after:
+            return Applied.YES
+        return Applied.UNCLEAR
+    if item.product_id == quote.new_product_id and item.quantity == quote.quantity_after:
+        return Applied.YES
+    if item.product_id == quote.product_id and item.quantity == quote.quantity_before:
+        return Applied.NO
+    return Applied.UNCLEAR
+
+
+def _undo_applied(quote: Quote, subscription: Subscription, item: SubscriptionItem) -> Applied:
+    """Undo: the scheduled version is gone and the item as it was → yes; the version still there → no."""
+    scheduled = subscription.scheduled_item(item.running_no)
+    if scheduled is None:
+        if item.product_id == quote.new_product_id and item.quantity == quote.quantity_after:
+            return Applied.YES
+        return Applied.UNCLEAR
+    if scheduled.product_id == quote.product_id and scheduled.quantity == quote.quantity_before:
+        return Applied.NO
+    return Applied.UNCLEAR
 
 
 def subscription_facts(subscription: Subscription | None, applied: Applied, running_no: int | None) -> dict[str, Any]:
@@ -73,6 +127,12 @@ def subscription_facts(subscription: Subscription | None, applied: Applied, runn
         ],
         "next_billing_date": subscription.next_billing_date.isoformat() if subscription.next_billing_date else None,
         "status": subscription.status,
+        "renewal_type": subscription.renewal_type,
+        "scheduled": [
+            {"running_no": i.running_no, "product_id": i.product_id, "quantity": i.quantity}
+            for i in subscription.scheduled_items
+        ],
+        "removals": [i.running_no for i in subscription.current_items if i.removal_scheduled],
     }
 
 

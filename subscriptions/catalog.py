@@ -46,6 +46,7 @@ class Offer:
     max_quantity: int = 1
     total_quantity: int | None = None
     new_product_id: int | None = None
+    new_product_name: str = ""
     effective_at: datetime | None = None
     """When the change takes effect at the vendor: None = now, else the date (the next billing date)."""
 
@@ -357,6 +358,7 @@ def _switch_offers(subscription: Subscription, item: SubscriptionItem, product: 
             "max_quantity": item.quantity,
             "total_quantity": item.quantity,
             "new_product_id": switch.to_product_id,
+            "new_product_name": switch.to_name,
         }
         if switch.now:
             label = switch.label or _("Switch to %(plan)s now") % {"plan": switch.to_name}

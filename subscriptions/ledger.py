@@ -110,6 +110,12 @@ def quote_data(quote: Quote) -> dict[str, Any]:
     }
     for name in AMOUNT_FIELDS:
         data[name] = amount_text(getattr(quote, name), quote.currency)
+    # Only the kinds that take effect later, switch plans or cancel carry these.
+    if quote.effective_at is not None:
+        data["effective_at"] = quote.effective_at.isoformat()
+    for name in ("new_product_name", "renewal_type_after", "reason_code", "reason_text"):
+        if getattr(quote, name):
+            data[name] = getattr(quote, name)
     return data
 
 

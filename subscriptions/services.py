@@ -8,10 +8,12 @@ writes its ledger entry in the same transaction.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -26,9 +28,14 @@ from subscriptions.cleverbridge import (
     Change,
     CleverbridgeClient,
     CleverbridgeError,
+    DeactivateItems,
+    Exchange,
     IncreaseQuantity,
     OutcomeUnknown,
+    Prices,
+    ReinstateItems,
     Rejected,
+    SetRenewalType,
     Unavailable,
     UpdateItem,
     VendorQuote,
@@ -36,12 +43,21 @@ from subscriptions.cleverbridge import (
 )
 from subscriptions.errors import NotFound, NotYours
 from subscriptions.formatting import CONSENT_TEXT_VERSION, consent_text
-from subscriptions.models import IN_FLIGHT_STATES, ChangeKind, Consent, Customer, Quote, QuoteState
+from subscriptions.models import (
+    IN_FLIGHT_STATES,
+    RENEWAL_KINDS,
+    CancelReason,
+    ChangeKind,
+    Consent,
+    Customer,
+    Quote,
+    QuoteState,
+)
 from subscriptions.notifications import notifications_kick
 from subscriptions.reconcile import reconcile_schedule
 
 if TYPE_CHECKING:
-    from subscriptions.cleverbridge import Subscription
+    from subscriptions.cleverbridge import Subscription, SubscriptionItem
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +71,9 @@ __all__ = [
 ]
 
 USER_AGENT_MAX = 1000
+REASON_TEXT_MAX = 1000
+PRICED_BY_READ = "getsubscription"
+"""What priced a change the vendor cannot preview (deactivate, reinstate, renewal type): its own read figures."""
 
 
 class ChangeNotAllowed(Exception):
@@ -101,6 +120,9 @@ class _Plan:
     quantity_before: int
     quantity_after: int
     vendor_quantity: int
+    effective_at: datetime | None = None
+    new_product_name: str = ""
+    renewal_type_after: str = ""
 
 
 # --- Building and checking a change ------------------------------------------------------------
@@ -144,7 +166,103 @@ def change_build(
         if offer is None:
             raise ChangeNotAllowed(_("This product cannot be added to this subscription."))
         return AddItem(subscription_id=subscription.id, product_id=product_id, quantity=offer.total_quantity or 1)
-    raise ChangeNotAllowed(_("Unknown kind of change."))
+    if kind in (ChangeKind.CANCEL, ChangeKind.RESUME):
+        if catalog.offer_for(subscription, kind) is None:
+            if kind == ChangeKind.CANCEL:
+                raise ChangeNotAllowed(_("This subscription cannot be cancelled here."))
+            raise ChangeNotAllowed(_("This subscription renews automatically already."))
+        renewal_type = "Manual" if kind == ChangeKind.CANCEL else "Automatic"
+        return SetRenewalType(subscription_id=subscription.id, renewal_type=renewal_type)
+    if kind not in NEW_ITEM_KINDS:
+        raise ChangeNotAllowed(_("Unknown kind of change."))
+    if running_no is None:
+        raise ChangeNotAllowed(_("Choose the item."))
+    item = subscription.item(running_no)
+    if kind == ChangeKind.REDUCE and quantity is None:
+        raise ChangeNotAllowed(_("Say how many seats to keep."))
+    if kind in (ChangeKind.SWITCH_NOW, ChangeKind.SWITCH_LATER) and product_id is None:
+        raise ChangeNotAllowed(_("Choose the plan to switch to."))
+    offer = catalog.offer_for(
+        subscription,
+        kind,
+        running_no=running_no,
+        product_id=product_id if kind in (ChangeKind.SWITCH_NOW, ChangeKind.SWITCH_LATER) else None,
+    )
+    if offer is None or item is None:
+        raise ChangeNotAllowed(_("This change is not available for this item."))
+    if kind == ChangeKind.REDUCE:
+        if not offer.min_quantity <= quantity <= offer.max_quantity:
+            raise ChangeNotAllowed(
+                _("You can keep between %(min)d and %(max)d seats.")
+                % {"min": offer.min_quantity, "max": offer.max_quantity}
+            )
+        return UpdateItem(
+            subscription_id=subscription.id,
+            running_no=running_no,
+            product_id=item.product_id,
+            total_quantity=quantity,
+            update_action="Downgrade",
+            at_next_billing=True,
+        )
+    if kind == ChangeKind.SWITCH_NOW:
+        return UpdateItem(
+            subscription_id=subscription.id,
+            running_no=running_no,
+            product_id=offer.new_product_id,
+            total_quantity=item.quantity,
+            update_action="Upgrade",
+        )
+    if kind == ChangeKind.SWITCH_LATER:
+        return UpdateItem(
+            subscription_id=subscription.id,
+            running_no=running_no,
+            product_id=offer.new_product_id,
+            total_quantity=item.quantity,
+            update_action="Downgrade",
+            at_next_billing=True,
+        )
+    if kind == ChangeKind.UNDO:
+        return UpdateItem(
+            subscription_id=subscription.id,
+            running_no=running_no,
+            product_id=item.product_id,
+            total_quantity=item.quantity,
+            update_action="Update",
+            at_next_billing=True,
+        )
+    if kind == ChangeKind.REMOVE_ADDON:
+        return DeactivateItems(subscription_id=subscription.id, running_nos=(running_no,))
+    return ReinstateItems(subscription_id=subscription.id, running_nos=(running_no,))
+
+
+NEW_ITEM_KINDS = (
+    ChangeKind.REDUCE,
+    ChangeKind.SWITCH_NOW,
+    ChangeKind.SWITCH_LATER,
+    ChangeKind.UNDO,
+    ChangeKind.REMOVE_ADDON,
+    ChangeKind.REACTIVATE,
+)
+
+
+def _update_kind(change: UpdateItem, item: SubscriptionItem) -> str | None:
+    """Which of our kinds an item update is, told apart by when it applies, its product and its total."""
+    same_product = change.product_id == item.product_id
+    if change.at_next_billing:
+        if change.update_action == "Update" and same_product:
+            return ChangeKind.UNDO
+        if change.update_action == "Downgrade" and same_product and change.total_quantity < item.quantity:
+            return ChangeKind.REDUCE
+        if change.update_action == "Downgrade" and not same_product and change.total_quantity == item.quantity:
+            return ChangeKind.SWITCH_LATER
+        return None
+    if change.update_action != "Upgrade":
+        return None
+    if change.total_quantity > item.quantity:
+        return ChangeKind.COTERM
+    if not same_product and change.total_quantity == item.quantity:
+        return ChangeKind.SWITCH_NOW
+    return None
 
 
 def _plan(subscription: Subscription, change: Change) -> _Plan:
@@ -181,6 +299,15 @@ def _plan(subscription: Subscription, change: Change) -> _Plan:
             quantity_after=item.quantity + change.add_quantity,
             vendor_quantity=change.add_quantity,
         )
+
+    if isinstance(change, UpdateItem) and _update_kind(change, item) != ChangeKind.COTERM:
+        return _update_plan(subscription, change, item)
+
+    if isinstance(change, DeactivateItems | ReinstateItems):
+        return _items_plan(subscription, change)
+
+    if isinstance(change, SetRenewalType):
+        return _renewal_plan(subscription, change)
 
     if isinstance(change, UpdateItem):
         offer = catalog.coterm_offer(subscription, change.running_no, new_product_id=change.product_id)
@@ -222,6 +349,174 @@ def _plan(subscription: Subscription, change: Change) -> _Plan:
     raise ChangeNotAllowed(_("Unknown kind of change."))
 
 
+def _update_plan(subscription: Subscription, change: UpdateItem, item: SubscriptionItem) -> _Plan:
+    """Fewer seats, a plan switch (now or at the billing date), or the undo of a scheduled version."""
+    kind = _update_kind(change, item)
+    if kind is None:
+        raise ChangeNotAllowed(_("This change is not available for this item."))
+    switching = kind in (ChangeKind.SWITCH_NOW, ChangeKind.SWITCH_LATER)
+    offer = catalog.offer_for(
+        subscription, kind, running_no=item.running_no, product_id=change.product_id if switching else None
+    )
+    if offer is None:
+        raise ChangeNotAllowed(_("This change is not available for this item."))
+    name = item.product_name or offer.product_name
+    common = {
+        "kind": kind,
+        "running_no": item.running_no,
+        "target": f"item:{item.running_no}",
+        "product_name": name,
+        "vendor_quantity": change.total_quantity,
+    }
+    if kind == ChangeKind.REDUCE:
+        if not offer.min_quantity <= change.total_quantity <= offer.max_quantity:
+            raise ChangeNotAllowed(
+                _("You can keep between %(min)d and %(max)d seats.")
+                % {"min": offer.min_quantity, "max": offer.max_quantity}
+            )
+        return _Plan(
+            **common,
+            product_id=item.product_id,
+            new_product_id=item.product_id,
+            new_product_name=name,
+            quantity_before=item.quantity,
+            quantity_after=change.total_quantity,
+            effective_at=subscription.next_billing_date,
+        )
+    if switching:
+        return _Plan(
+            **common,
+            product_id=item.product_id,
+            new_product_id=change.product_id,
+            new_product_name=offer.new_product_name,
+            quantity_before=item.quantity,
+            quantity_after=change.total_quantity,
+            effective_at=subscription.next_billing_date if kind == ChangeKind.SWITCH_LATER else None,
+        )
+    scheduled = subscription.scheduled_item(item.running_no)
+    if scheduled is None or change.total_quantity != item.quantity:
+        raise ChangeNotAllowed(_("Nothing is scheduled for this item any more."))
+    # Before: what was scheduled (the version the undo removes); after: the item as it is now.
+    return _Plan(
+        **common,
+        product_id=scheduled.product_id,
+        new_product_id=item.product_id,
+        new_product_name=name,
+        quantity_before=scheduled.quantity,
+        quantity_after=item.quantity,
+    )
+
+
+def _items_plan(subscription: Subscription, change: DeactivateItems | ReinstateItems) -> _Plan:
+    """Remove an add-on at the billing date, or bring it back (a deactivated item, or one whose removal is
+    scheduled). Quantities are the item's active seats before and after: 0 while deactivated."""
+    kind = ChangeKind.REMOVE_ADDON if isinstance(change, DeactivateItems) else ChangeKind.REACTIVATE
+    if len(change.running_nos) != 1:
+        raise ChangeNotAllowed(_("Choose one item."))
+    running_no = change.running_nos[0]
+    offer = catalog.offer_for(subscription, kind, running_no=running_no)
+    item = subscription.item(running_no)
+    if offer is None or item is None:
+        raise ChangeNotAllowed(_("This change is not available for this item."))
+    if kind == ChangeKind.REMOVE_ADDON:
+        before, after, effective_at = item.quantity, 0, subscription.next_billing_date
+    else:
+        before, after, effective_at = (0 if item.is_deactivated else item.quantity), item.quantity, None
+    name = item.product_name or offer.product_name
+    return _Plan(
+        kind=kind,
+        running_no=running_no,
+        target=f"item:{running_no}",
+        product_id=item.product_id,
+        new_product_id=item.product_id,
+        product_name=name,
+        new_product_name=name,
+        quantity_before=before,
+        quantity_after=after,
+        vendor_quantity=len(change.running_nos),
+        effective_at=effective_at,
+    )
+
+
+def _renewal_plan(subscription: Subscription, change: SetRenewalType) -> _Plan:
+    """Cancel at the end of the period (renewal Manual) or resume it (Automatic): the whole subscription."""
+    kind = ChangeKind.CANCEL if change.renewal_type.lower() == "manual" else ChangeKind.RESUME
+    if catalog.offer_for(subscription, kind) is None:
+        if kind == ChangeKind.CANCEL:
+            raise ChangeNotAllowed(_("This subscription cannot be cancelled here."))
+        raise ChangeNotAllowed(_("This subscription renews automatically already."))
+    items = [item for item in subscription.current_items if item.is_active]
+    first = items[0] if items else None
+    return _Plan(
+        kind=kind,
+        running_no=None,
+        target="renewal",
+        product_id=None,
+        new_product_id=first.product_id if first else 0,
+        product_name=", ".join(item.product_name for item in items if item.product_name),
+        quantity_before=0,
+        quantity_after=0,
+        vendor_quantity=0,
+        effective_at=subscription.next_billing_date if kind == ChangeKind.CANCEL else None,
+        renewal_type_after="Manual" if kind == ChangeKind.CANCEL else "Automatic",
+    )
+
+
+def _read_prices(subscription: Subscription, plan: _Plan, change: Change) -> VendorQuote:
+    """The prices of a change the vendor cannot preview, from its own figures in the fresh read.
+
+    Nothing is charged now; the next billing is the subscription's, less (removal) or plus (reactivation) the
+    item's own, nothing after a cancellation, and the subscription's own when resuming.
+    """
+    currency = subscription.currency
+    zero = Prices(gross=Decimal(0), net=Decimal(0), vat=Decimal(0), currency=currency)
+
+    def combined(total: Prices, part: Prices | None, sign: int) -> Prices:
+        if part is None:
+            return total
+        return Prices(
+            gross=total.gross + sign * part.gross,
+            net=total.net + sign * part.net,
+            vat=total.vat + sign * part.vat,
+            currency=currency,
+        )
+
+    item = subscription.item(plan.running_no) if plan.running_no is not None else None
+    if plan.kind == ChangeKind.CANCEL:
+        next_billing = next_renewal = zero
+    elif plan.kind == ChangeKind.REMOVE_ADDON:
+        next_billing = combined(subscription.next_billing, item.next_billing if item else None, -1)
+        next_renewal = combined(subscription.next_renewal, item.next_renewal if item else None, -1)
+    elif plan.kind == ChangeKind.REACTIVATE:
+        next_billing = combined(subscription.next_billing, item.next_billing if item else None, 1)
+        next_renewal = combined(subscription.next_renewal, item.next_renewal if item else None, 1)
+    else:
+        next_billing, next_renewal = subscription.next_billing, subscription.next_renewal
+    figures = {
+        "priced_by": PRICED_BY_READ,
+        "subscription": f"S{subscription.id}",
+        "next_billing_gross": str(subscription.next_billing.gross),
+        "item_next_billing_gross": str(item.next_billing.gross) if item else None,
+    }
+    exchange = Exchange(
+        method=PRICED_BY_READ,
+        request_body={"subscriptionId": f"S{subscription.id}"},
+        status=200,
+        response_text=json.dumps(figures),
+        duration_ms=0,
+    )
+    return VendorQuote(
+        charge_now=zero, next_billing=next_billing, next_renewal=next_renewal, currency=currency, exchange=exchange
+    )
+
+
+def _price(client: CleverbridgeClient, subscription: Subscription, plan: _Plan, change: Change) -> VendorQuote:
+    """The vendor's preview for a priced change; its read's figures for one it cannot preview."""
+    if change.priced:
+        return client.preview(change)
+    return _read_prices(subscription, plan, change)
+
+
 def _change_of(quote: Quote) -> Change:
     """The vendor change a stored quote stands for, rebuilt from the quote alone."""
     if quote.kind == ChangeKind.INCREASE:
@@ -236,20 +531,52 @@ def _change_of(quote: Quote) -> Change:
             total_quantity=quote.vendor_quantity,
             update_action="Upgrade",
         )
+    if quote.kind == ChangeKind.REDUCE:
+        return UpdateItem(
+            subscription_id=quote.subscription_id,
+            running_no=quote.running_no,
+            product_id=quote.new_product_id,
+            total_quantity=quote.vendor_quantity,
+            update_action="Downgrade",
+            at_next_billing=True,
+        )
+    if quote.kind in (ChangeKind.SWITCH_NOW, ChangeKind.SWITCH_LATER, ChangeKind.UNDO):
+        later = quote.kind != ChangeKind.SWITCH_NOW
+        action = {ChangeKind.SWITCH_NOW: "Upgrade", ChangeKind.SWITCH_LATER: "Downgrade"}.get(quote.kind, "Update")
+        return UpdateItem(
+            subscription_id=quote.subscription_id,
+            running_no=quote.running_no,
+            product_id=quote.new_product_id,
+            total_quantity=quote.vendor_quantity,
+            update_action=action,
+            at_next_billing=later,
+        )
+    if quote.kind == ChangeKind.REMOVE_ADDON:
+        return DeactivateItems(subscription_id=quote.subscription_id, running_nos=(quote.running_no,))
+    if quote.kind == ChangeKind.REACTIVATE:
+        return ReinstateItems(subscription_id=quote.subscription_id, running_nos=(quote.running_no,))
+    if quote.kind in RENEWAL_KINDS:
+        return SetRenewalType(subscription_id=quote.subscription_id, renewal_type=quote.renewal_type_after)
     return AddItem(
         subscription_id=quote.subscription_id, product_id=quote.new_product_id, quantity=quote.vendor_quantity
     )
 
 
 def _intended_change(subscription: Subscription, quote: Quote) -> Change:
-    """The same intent as `quote` against the subscription as it is now (a co-term total follows the offer)."""
-    if quote.kind == ChangeKind.COTERM:
+    """The same intent as `quote` against the subscription as it is now.
+
+    A co-term total follows the offer; a plan switch and an undo keep the item's seats as they are now (so a
+    changed seat count asks for consent again rather than being sent as agreed).
+    """
+    if quote.kind in (ChangeKind.COTERM, ChangeKind.SWITCH_NOW, ChangeKind.SWITCH_LATER):
         return change_build(
             subscription=subscription,
-            kind=ChangeKind.COTERM,
+            kind=quote.kind,
             running_no=quote.running_no,
             product_id=quote.new_product_id,
         )
+    if quote.kind == ChangeKind.UNDO:
+        return change_build(subscription=subscription, kind=quote.kind, running_no=quote.running_no)
     return _change_of(quote)
 
 
@@ -277,21 +604,25 @@ def quote_create(
     user_agent: str,
     staff_user=None,
     valid_minutes: int | None = None,
+    details: dict[str, str] | None = None,
 ) -> Quote:
-    """Check the change, ask the vendor for its price (nothing changes there) and store the quote.
+    """Check the change, price it (the vendor's preview; nothing changes there) and store the quote.
 
     `staff_user` is the support agent preparing it for the customer (see `subscriptions.assisted`), whose
-    e-mailed link needs a longer `valid_minutes`; the commit re-previews, so a stale price is never charged.
+    e-mailed link needs a longer `valid_minutes`; the commit re-prices, so a stale price is never charged.
+    `details` carries a cancellation's `reason_code` (one of CancelReason, or empty) and `reason_text`.
+    The changes the vendor cannot preview are priced from its own figures in the fresh read.
     Raises ChangeNotAllowed, or CleverbridgeError when the vendor cannot give a price (then nothing is stored).
     """
     if subscription.customer_id != customer.vendor_id:
         raise NotYours
     plan = _plan(subscription, change)
+    reason = _reason(plan, details)
     if _in_flight(subscription.id, plan.target) is not None:
         raise ChangeNotAllowed(
             _("We are still confirming an earlier change to this item. Please wait until it is resolved.")
         )
-    vendor_quote = get_client().preview(change)
+    vendor_quote = _price(get_client(), subscription, plan, change)
     with transaction.atomic():
         quote = _store_quote(
             customer=customer,
@@ -300,6 +631,7 @@ def quote_create(
             change=change,
             vendor_quote=vendor_quote,
             valid_minutes=valid_minutes,
+            reason=reason,
         )
         ledger.record(
             action="change.quoted",
@@ -309,11 +641,29 @@ def quote_create(
             ip=ip,
             data={
                 **ledger.quote_data(quote),
+                **_priced_by(change),
                 "user_agent": user_agent[:USER_AGENT_MAX],
                 "vendor": ledger.exchange_data(vendor_quote.exchange),
             },
         )
     return quote
+
+
+def _priced_by(change: Change) -> dict[str, str]:
+    return {} if change.priced else {"priced_by": PRICED_BY_READ}
+
+
+def _reason(plan: _Plan, details: dict[str, str] | None) -> dict[str, str]:
+    """A cancellation's reason, checked; other kinds keep none."""
+    if plan.kind != ChangeKind.CANCEL or not details:
+        return {"reason_code": "", "reason_text": ""}
+    code = (details.get("reason_code") or "").strip()
+    text = (details.get("reason_text") or "").strip()
+    if code and code not in CancelReason.values:
+        raise ChangeNotAllowed(_("Choose one of the reasons listed."))
+    if len(text) > REASON_TEXT_MAX:
+        raise ChangeNotAllowed(_("Please say why in at most %(max)d characters.") % {"max": REASON_TEXT_MAX})
+    return {"reason_code": code, "reason_text": text}
 
 
 def _store_quote(
@@ -324,6 +674,7 @@ def _store_quote(
     change: Change,
     vendor_quote: VendorQuote,
     valid_minutes: int | None = None,
+    reason: dict[str, str] | None = None,
 ) -> Quote:
     now = timezone.now()
     minutes = settings.QUOTE_VALID_MINUTES if valid_minutes is None else valid_minutes
@@ -340,7 +691,11 @@ def _store_quote(
         quantity_before=plan.quantity_before,
         quantity_after=plan.quantity_after,
         vendor_quantity=plan.vendor_quantity,
-        preview_request=change.request_body(preview=True),
+        new_product_name=plan.new_product_name,
+        effective_at=plan.effective_at,
+        renewal_type_after=plan.renewal_type_after,
+        **(reason or {}),
+        preview_request=change.request_body(preview=True) if change.priced else vendor_quote.exchange.request_body,
         commit_request=change.request_body(preview=False),
         preview_response=vendor_quote.exchange.response_text,
         currency=vendor_quote.currency,
@@ -447,7 +802,7 @@ def _check_and_send(client: CleverbridgeClient, *, quote: Quote, customer: Custo
             raise ChangeNotAllowed(_("This subscription is not yours."))
         change = _intended_change(subscription, quote)
         plan = _plan(subscription, change)
-        fresh = client.preview(change)
+        fresh = _price(client, subscription, plan, change)
     except ChangeNotAllowed as exc:
         return CommitOutcome(_finish(quote, QuoteState.REJECTED, message=exc.message, reason="not_allowed", **context))
     except Rejected as exc:
@@ -506,7 +861,10 @@ def _send(
     """Send the commit once and record its outcome."""
     context = {"customer": customer, "ip": ip}
     try:
-        result = client.commit(change)
+        if change.priced:
+            result, exchange = client.commit(change), None
+        else:
+            result, exchange = None, client.apply(change)
     except Rejected as exc:
         return CommitOutcome(_verify_after_error(client, quote, error=exc, message=exc.message, **context))
     except OutcomeUnknown as exc:
@@ -537,7 +895,7 @@ def _send(
             _finish(quote, QuoteState.OUTCOME_UNKNOWN, message=str(exc), reason="outcome_unknown", **context)
         )
         raise
-    committed = _finish(quote, QuoteState.COMMITTED, reason="committed", result=result, **context)
+    committed = _finish(quote, QuoteState.COMMITTED, reason="committed", result=result, exchange=exchange, **context)
     _after_sending(committed)
     return CommitOutcome(committed)
 
@@ -682,7 +1040,12 @@ def _reconsent(
             logger.error("quote %s left committing before its re-consent (now %s)", locked.public_id, locked.state)
             return CommitOutcome(locked)
         new_quote = _store_quote(
-            customer=customer, subscription=subscription, plan=plan, change=change, vendor_quote=fresh
+            customer=customer,
+            subscription=subscription,
+            plan=plan,
+            change=change,
+            vendor_quote=fresh,
+            reason={"reason_code": locked.reason_code, "reason_text": locked.reason_text},
         )
         superseded = states.quote_move(
             quote=locked,
@@ -737,6 +1100,7 @@ def _finish(
     message: str = "",
     error: CleverbridgeError | None = None,
     result: VendorQuote | None = None,
+    exchange: Exchange | None = None,
     facts: dict[str, Any] | None = None,
     fields: dict[str, Any] | None = None,
 ) -> Quote:
@@ -767,7 +1131,10 @@ def _finish(
             customer=customer,
             ip=ip,
             fields=fields,
-            data={**_answer_data(reason=reason, message=message, error=error, result=result), **(facts or {})},
+            data={
+                **_answer_data(reason=reason, message=message, error=error, result=result, exchange=exchange),
+                **(facts or {}),
+            },
             now=now,
         )
         if moved is None:
@@ -864,9 +1231,11 @@ def _answer_data(
     message: str,
     error: CleverbridgeError | None,
     result: VendorQuote | None,
+    exchange: Exchange | None = None,
 ) -> dict[str, Any]:
     """What the ledger keeps of how a commit ended: our reason, the vendor's exchange, its error or prices."""
-    exchange = result.exchange if result is not None else getattr(error, "exchange", None)
+    if exchange is None:
+        exchange = result.exchange if result is not None else getattr(error, "exchange", None)
     data = {"reason": reason, "message": message, "vendor": ledger.exchange_data(exchange)}
     if error is not None:
         data["error"] = {"type": type(error).__name__, "status": error.status, "message": error.message}

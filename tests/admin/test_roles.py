@@ -56,6 +56,9 @@ def test_a_catalog_manager_edits_the_catalog(manager_client, catalog):
         "min_seats_per_change": 1,
         "max_seats_per_change": 40,
         "max_total_seats": 400,
+        "min_total_seats": 2,
+        "plan_switches-TOTAL_FORMS": 0,
+        "plan_switches-INITIAL_FORMS": 0,
         "coterm_offers-TOTAL_FORMS": 0,
         "coterm_offers-INITIAL_FORMS": 0,
         "addons-TOTAL_FORMS": 0,
@@ -64,7 +67,7 @@ def test_a_catalog_manager_edits_the_catalog(manager_client, catalog):
     response = manager_client.post(reverse("admin:subscriptions_catalogproduct_change", args=[product.pk]), data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     product.refresh_from_db()
-    assert (product.name, product.max_seats_per_change) == ("Cloudify M (renamed)", 40)
+    assert (product.name, product.max_seats_per_change, product.min_total_seats) == ("Cloudify M (renamed)", 40, 2)
 
 
 def test_staff_without_a_role_see_nothing(roleless):
