@@ -77,7 +77,7 @@ def preview_create(request: HttpRequest, subscription_id: int) -> HttpResponse:
             change=change,
             ip=_ip(request),
             user_agent=_user_agent(request),
-            **({"details": form.details} if form.details is not None else {}),
+            details=form.details,
         )
     except services.ChangeNotAllowed as exc:
         return _preview_problem(request, subscription, exc.message, status=400)

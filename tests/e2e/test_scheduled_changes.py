@@ -79,6 +79,20 @@ def page(app, anna, new_context, words) -> Page:
 
 
 @pytest.fixture
+def scenario(scenario):
+    """The cast's vendor data with Cloudify L, the plan the demo catalog lets Cloudify M switch to."""
+    scenario["products"].append(
+        {
+            "id": CLOUDIFY_L,
+            "name": "Cloudify L",
+            "interval": "P1M",
+            "prices": {"USD": [{"from": 1, "unit_gross": "120.00"}, {"from": 11, "unit_gross": "100.00"}]},
+        }
+    )
+    return scenario
+
+
+@pytest.fixture
 def with_backup(scenario):
     """Anna's monthly subscription with the Cloudify Backup add-on as its second item."""
     scenario["subscriptions"][0]["items"].append({"product_id": BACKUP, "quantity": 1})
