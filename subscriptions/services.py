@@ -13,9 +13,10 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
+from babel.numbers import get_currency_precision
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
@@ -474,12 +475,7 @@ def _read_prices(subscription: Subscription, plan: _Plan, change: Change) -> Ven
     def combined(total: Prices, part: Prices | None, sign: int) -> Prices:
         if part is None:
             return total
-        return Prices(
-            gross=total.gross + sign * part.gross,
-            net=total.net + sign * part.net,
-            vat=total.vat + sign * part.vat,
-            currency=currency,
-        )
+        return _split(total.gross + sign * part.gross, like=total if total.gross else part)
 
     item = subscription.item(plan.running_no) if plan.running_no is not None else None
     if plan.kind == ChangeKind.CANCEL:
@@ -508,6 +504,18 @@ def _read_prices(subscription: Subscription, plan: _Plan, change: Change) -> Ven
     return VendorQuote(
         charge_now=zero, next_billing=next_billing, next_renewal=next_renewal, currency=currency, exchange=exchange
     )
+
+
+def _split(gross: Decimal, *, like: Prices) -> Prices:
+    """Net and VAT of a gross amount as the vendor splits it: net = gross / (1 + the VAT rate), rounded half-up to
+    the currency's minor unit, and VAT the rest. The rate is the one `like` (a figure of the same subscription)
+    was split with; subtracting rounded nets instead could be a cent off the vendor's own figure."""
+    minor_unit = Decimal(1).scaleb(-get_currency_precision(like.currency))
+    if not gross or not like.net or not like.vat:
+        return Prices(gross=gross, net=gross, vat=Decimal(0), currency=like.currency)
+    rate = (like.gross / like.net - 1).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+    net = (gross / (1 + rate)).quantize(minor_unit, rounding=ROUND_HALF_UP)
+    return Prices(gross=gross, net=net, vat=gross - net, currency=like.currency)
 
 
 def _price(client: CleverbridgeClient, subscription: Subscription, plan: _Plan, change: Change) -> VendorQuote:
