@@ -4,6 +4,7 @@ the vendor's page for the card: each as a customer's journey in English and Germ
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -292,3 +293,30 @@ def test_the_card_is_changed_on_the_vendors_page(app, vendor, page, words):
         page.locator("#documents-link").click()
     assert popup.value.url == url
     assert page.locator("main input[autocomplete*=cc], main input[name*=card]").count() == 0
+
+
+def test_cancel_and_resume_without_javascript(app, anna, vendor, new_context, words):
+    context = new_context(locale=words.locale, javascript=False)
+    context.add_cookies([session_cookie(app, anna)])
+    page = context.new_page()
+    auditor = new_context(locale=words.locale).new_page()
+    problems: list[str] = []
+
+    page.goto(f"{app}/subscriptions/{MONTHLY}/cancel/")
+    problems += check(page, "cancellation page without JavaScript", auditor=auditor)
+    page.locator('input[name=reason_code][value="unused"]').check()
+    page.locator("#cancel-continue").click()
+    expect(page).to_have_url(re.compile(r"/changes/[0-9a-f-]+/$"))
+    problems += check(page, "cancel: quote page", auditor=auditor)
+    agree(page)
+    outcome_says(page, words.cancelled)
+    problems += check(page, "cancel: receipt", auditor=auditor)
+
+    open_subscription(page, app, MONTHLY)
+    expect(page.locator("#scheduled")).to_contain_text(words.ends_on)
+    problems += check(page, "cancelled: subscription page", auditor=auditor)
+    page.locator("#scheduled .undo-form button").click()
+    agree(page)
+    outcome_says(page, words.resumed)
+    assert vendor.subscription(MONTHLY)["RenewalType"] == "Automatic"
+    assert problems == []
