@@ -148,6 +148,7 @@ def test_cancel_at_period_end_then_resume(sandbox, client):
 
     subscription = client.get_subscription(SUBSCRIPTION_ID)
     assert not subscription.cancels_at_period_end and subscription.ends_on is None
+    assert {e.purchase_id for e in events(sandbox)} == {sandbox.all_charges()[-1]["PurchaseId"]}  # the first
     assert [(e.type, e.renewal_type) for e in events(sandbox)] == [
         ("SubscriptionRenewalTypeChangedNotification", "Manual"),
         ("SubscriptionRenewalTypeChangedNotification", "Automatic"),

@@ -31,17 +31,35 @@ def test_money_back_is_notified(api, subscription, charged, kind, type_):
     delivery = NotificationDelivery.objects.get(kind=type_)
     assert (shown["type"], shown["PurchaseId"], shown["SubscriptionId"]) == (type_, charged.vendor_id, subscription.pk)
     payload = json.loads(delivery.body, parse_float=D)
+    status, status_id = {"refund": ("Refunded", "REF"), "chargeback": ("Chargeback", "CHB")}[kind]
     assert payload == {
         "meta": {
             "type": type_,
             "date": "2026-05-03T15:57:14.106747",
             "schemaUrl": f"https://www.cleverbridge.com/JsonNotificationSchemas/{type_}",
         },
-        "purchaseId": charged.vendor_id,
-        "subscriptionId": f"S{subscription.pk}",
-        "subscriptionItemRunningNo": 1,
-        "currencyId": "USD",
-        "grossAmount": charged.gross.quantize(D("0.01")),
+        "purchase": {
+            "purchaseId": charged.vendor_id,
+            "reimbursementId": charged.pk,
+            "status": status,
+            "statusId": status_id,
+            "reimbursementTime": "2026-05-03T15:57:14.106747",
+            "currencyId": "USD",
+            "totalGrossPrice": charged.gross.quantize(D("0.01")),
+            "totalNetPrice": charged.net.quantize(D("0.01")),
+            "totalVatPrice": charged.vat.quantize(D("0.01")),
+            "items": [
+                {
+                    "runningNumber": 1,
+                    "totalGrossPrice": charged.gross.quantize(D("0.01")),
+                    "recurringBilling": {
+                        "subscriptionId": f"S{subscription.pk}",
+                        "subscriptionItemRunningNo": 1,
+                        "intervalNumber": 0,
+                    },
+                }
+            ],
+        },
     }
     assert shown["body"] == payload
     assert delivery.purchase == charged and delivery.subscription_id == subscription.pk
@@ -59,7 +77,9 @@ def test_a_renewal_can_be_refunded_too(api, subscription):
     renewal = Purchase.objects.get(category="Renewal")
     assert api.control("post", f"purchases/{renewal.vendor_id}/chargeback", {}).status_code == 200
     payload = json.loads(NotificationDelivery.objects.get(kind="ChargebackNotification").body)
-    assert payload["subscriptionItemRunningNo"] is None  # a renewal is the whole subscription's
+    billing = payload["purchase"]["items"][0]["recurringBilling"]
+    assert billing["subscriptionItemRunningNo"] is None  # a renewal is the whole subscription's
+    assert billing["intervalNumber"] == 1
 
 
 def test_the_notifications_list_filters_by_subscription_and_says_the_type(api, subscription, charged):
