@@ -115,39 +115,92 @@ def _meta(kind: str) -> dict[str, str]:
     return {"type": kind, "date": vendor_time(clock_now()), "schemaUrl": SCHEMA_BASE + kind}
 
 
-def renewal_type_changed_payload(subscription: Subscription) -> dict[str, Any]:
+def _first_purchase_id(subscription: Subscription) -> int | None:
+    """The purchase that started the subscription: the Purchase Model's `purchaseId` for its events."""
+    first = subscription.purchases.order_by("created_at", "id").first()
+    return first.vendor_id if first else None
+
+
+def _subscription_event(
+    kind: str, subscription: Subscription, *, running_nos: list[int] | None = None, **billing: Any
+) -> dict[str, Any]:
+    """A subscription event in the vendor's Purchase Model, cut to what the receiver reads: one entry per item
+    (or per named item) with its `recurringBilling` (subscription, running number, next billing date and `billing`)."""
+    versions = subscription.item_versions.filter(is_current=True).select_related("product").order_by("running_no")
+    if running_nos is not None:
+        versions = versions.filter(running_no__in=running_nos)
     return {
-        "meta": _meta(RENEWAL_TYPE_CHANGED),
-        "subscriptionId": f"S{subscription.pk}",
-        "renewalType": subscription.renewal_type,
+        "meta": _meta(kind),
+        "purchaseId": _first_purchase_id(subscription),
+        "customer": {"customerId": subscription.customer_id, "email": subscription.customer.email},
+        "items": [
+            {
+                "runningNumber": index,
+                "productId": version.product_id,
+                "productName": version.product.name,
+                "quantity": version.quantity,
+                "recurringBilling": {
+                    "subscriptionId": f"S{subscription.pk}",
+                    "subscriptionItemRunningNo": version.running_no,
+                    "nextBillingDate": vendor_time(subscription.next_billing_date),
+                    **billing,
+                },
+            }
+            for index, version in enumerate(versions, start=1)
+        ],
     }
+
+
+def renewal_type_changed_payload(subscription: Subscription) -> dict[str, Any]:
+    return _subscription_event(RENEWAL_TYPE_CHANGED, subscription, renewalType=subscription.renewal_type)
 
 
 def recurring_billing_canceled_payload(subscription: Subscription) -> dict[str, Any]:
-    return {
-        "meta": _meta(RECURRING_BILLING_CANCELED),
-        "subscriptionId": f"S{subscription.pk}",
-        "endDate": vendor_time(subscription.end_date),
-    }
+    return _subscription_event(
+        RECURRING_BILLING_CANCELED,
+        subscription,
+        renewalType=subscription.renewal_type,
+        endDate=vendor_time(subscription.end_date),
+    )
 
 
 def recurring_billing_reinstated_payload(subscription: Subscription, running_nos: list[int]) -> dict[str, Any]:
-    return {
-        "meta": _meta(RECURRING_BILLING_REINSTATED),
-        "subscriptionId": f"S{subscription.pk}",
-        "items": list(running_nos),
-    }
+    return _subscription_event(RECURRING_BILLING_REINSTATED, subscription, running_nos=running_nos)
+
+
+REIMBURSEMENT_STATUS = {"refund": ("Refunded", "REF"), "chargeback": ("Chargeback", "CHB")}
 
 
 def refund_payload(purchase: Purchase, kind: str) -> dict[str, Any]:
-    """A RefundNotification or ChargebackNotification: the whole purchase's gross went back."""
+    """A RefundNotification or ChargebackNotification in the vendor's Reimbursement Model (the purchase under
+    `purchase`): the whole purchase's gross went back."""
+    currency = purchase.currency
+    gross = pricing.round_money(purchase.gross, currency)
+    status, status_id = REIMBURSEMENT_STATUS[kind]
     return {
         "meta": _meta(REFUND_KINDS[kind]),
-        "purchaseId": purchase.vendor_id,
-        "subscriptionId": f"S{purchase.subscription_id}",
-        "subscriptionItemRunningNo": purchase.running_no,
-        "currencyId": purchase.currency,
-        "grossAmount": pricing.round_money(purchase.gross, purchase.currency),
+        "purchase": {
+            "purchaseId": purchase.vendor_id,
+            "reimbursementId": purchase.pk,
+            "status": status,
+            "statusId": status_id,
+            "reimbursementTime": vendor_time(clock_now()),
+            "currencyId": currency,
+            "totalGrossPrice": gross,
+            "totalNetPrice": pricing.round_money(purchase.net, currency),
+            "totalVatPrice": pricing.round_money(purchase.vat, currency),
+            "items": [
+                {
+                    "runningNumber": 1,
+                    "totalGrossPrice": gross,
+                    "recurringBilling": {
+                        "subscriptionId": f"S{purchase.subscription_id}",
+                        "subscriptionItemRunningNo": purchase.running_no,
+                        "intervalNumber": purchase.interval_no,
+                    },
+                }
+            ],
+        },
     }
 
 

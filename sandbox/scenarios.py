@@ -166,10 +166,13 @@ def _check(data: Any) -> dict[str, Any]:
             if len(set(seats)) != len(seats):
                 check.fail(at, "two tiers start at the same seat")
             tiers[currency] = parsed
+        sold = record.get("sold", True)
+        if not isinstance(sold, bool):
+            check.fail(where, "'sold' must be true or false")
         if product_id is not None:
             if product_id in products:
                 check.fail(where, f"product {product_id} appears twice")
-            products[product_id] = {"id": product_id, "name": name, "interval": interval, "tiers": tiers}
+            products[product_id] = {"id": product_id, "name": name, "interval": interval, "tiers": tiers, "sold": sold}
 
     customers: dict[int, dict] = {}
     for index, record in enumerate(check.records(data, "customers")):
@@ -245,6 +248,15 @@ def _check(data: Any) -> dict[str, Any]:
                 continue
             product_id = check.integer(item, "product_id", item_at)
             quantity = check.integer(item, "quantity", item_at)
+            item_status = check.integer(item, "status", item_at, required=False)
+            if item_status is not None and item_status not in (
+                SubscriptionStatus.ACTIVE,
+                SubscriptionStatus.DEACTIVATED,
+            ):
+                check.fail(item_at, "'status' must be 1 (Active) or 2 (Deactivated)")
+            deactivation_date = None
+            if item.get("deactivation_date") is not None:
+                deactivation_date = check.moment(item, "deactivation_date", item_at)
             if product_id is None or quantity is None:
                 continue
             stored = None if product_id in products else Product.objects.filter(pk=product_id).first()
@@ -260,7 +272,14 @@ def _check(data: Any) -> dict[str, Any]:
             if not has_price:
                 check.fail(item_at, f"product {product_id} has no price in {currency}")
             intervals.add(product_interval)
-            items.append({"product_id": product_id, "quantity": quantity})
+            items.append(
+                {
+                    "product_id": product_id,
+                    "quantity": quantity,
+                    "status": item_status,
+                    "deactivation_date": deactivation_date,
+                }
+            )
         if len(intervals) > 1:
             check.fail(where, "all items of a subscription must share one billing interval")
         if subscription_id is not None:
@@ -307,7 +326,8 @@ def scenario_load(data: Any, *, reset: bool = False) -> LoadSummary:
         clean = _check(data)
         for product in clean["products"].values():
             stored, _ = Product.objects.update_or_create(
-                pk=product["id"], defaults={"name": product["name"], "interval": product["interval"]}
+                pk=product["id"],
+                defaults={"name": product["name"], "interval": product["interval"], "sold": product["sold"]},
             )
             stored.prices.all().delete()
             PriceTier.objects.bulk_create(
@@ -357,9 +377,10 @@ def _subscription_create(record: dict) -> Subscription:
             running_no=running_no,
             product=product,
             quantity=item["quantity"],
-            status=record["status"],
+            status=item["status"] or record["status"],
             start_date=record["start"],
             version_active_date=record["start"],
+            deactivation_date=item["deactivation_date"],
         )
         amount = pricing.split_gross(
             pricing.recurring_gross(product.tiers(subscription.currency), item["quantity"]),

@@ -563,12 +563,14 @@ def purchase_money_back(*, purchase_id: int, kind: str) -> Purchase:
     """
     if kind not in REFUND_KINDS:
         raise SandboxError(400, f"kind must be one of {', '.join(REFUND_KINDS)}.")
-    purchase = (
-        Purchase.objects.select_related("subscription", "subscription__customer")
-        .filter(pk=purchase_id - PURCHASE_ID_BASE)
-        .first()
-    )
-    if purchase is None or purchase_id <= PURCHASE_ID_BASE:
+    purchase = None
+    if purchase_id > PURCHASE_ID_BASE:
+        purchase = (
+            Purchase.objects.select_related("subscription", "subscription__customer")
+            .filter(pk=purchase_id - PURCHASE_ID_BASE)
+            .first()
+        )
+    if purchase is None:
         raise SandboxError(404, "Purchase not found.")
     with transaction.atomic():
         refund_record(purchase=purchase, kind=kind)

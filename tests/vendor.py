@@ -50,6 +50,14 @@ class Vendor:
         """The charges made by changes (the scenario's initial order and renewals are not counted)."""
         return [p for p in self.all_purchases(subscription_id) if p["Category"] == "Alignment"]
 
+    def money_back(self, purchase_id: int, kind: str = "refund") -> dict[str, Any]:
+        """The vendor refunds a purchase ("refund") or its payment is charged back ("chargeback"): it notifies."""
+        return self._post(f"purchases/{purchase_id}/{kind}", {})["Notification"]
+
+    def notifications(self, subscription_id: int) -> list[dict[str, Any]]:
+        """Every notification the sandbox planned for the subscription, newest first, with its body."""
+        return self._get(f"notifications?subscription_id={subscription_id}")["Notifications"]
+
     def emails(self, subscription_id: int) -> list[dict[str, Any]]:
         return self._get(f"emails?subscription_id={subscription_id}")["Emails"]
 

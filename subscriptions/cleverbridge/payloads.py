@@ -202,43 +202,59 @@ def parse_subscription_event(data: dict[str, Any]) -> SubscriptionEvent:
         raise Malformed(str(exc)) from None
 
 
-def _recurring_billing(data: dict[str, Any]) -> dict[str, Any]:
-    """The first item's `recurringBilling`, where a purchase-shaped payload names its subscription."""
-    items = data.get("items")
-    if isinstance(items, list):
-        for item in items:
-            billing = item.get("recurringBilling") if isinstance(item, dict) else None
-            if isinstance(billing, dict):
-                return billing
-    return {}
+def _billings(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every `items[].recurringBilling` of a purchase-shaped body, where the vendor names subscriptions and items."""
+    items = body.get("items")
+    if not isinstance(items, list):
+        return []
+    found = []
+    for index, item in enumerate(items):
+        billing = item.get("recurringBilling") if isinstance(item, dict) else None
+        if billing is None:
+            continue
+        if not isinstance(billing, dict):
+            raise Malformed(f"items[{index}].recurringBilling is not an object")
+        found.append(billing)
+    return found
+
+
+def _listed_running_nos(body: dict[str, Any], billings: list[dict[str, Any]]) -> tuple[int, ...]:
+    """The items an event names: `items` as a list of running numbers, or each recurringBilling's running number."""
+    listed = body.get("items")
+    if isinstance(listed, list) and listed and not any(isinstance(entry, dict) for entry in listed):
+        return tuple(whole_number(value, f"items[{index}]", most=SMALL_MAX) for index, value in enumerate(listed))
+    numbers = (
+        whole_number(
+            billing.get("subscriptionItemRunningNo"),
+            f"items[{index}].recurringBilling.subscriptionItemRunningNo",
+            missing=None,
+            most=SMALL_MAX,
+        )
+        for index, billing in enumerate(billings)
+    )
+    return tuple(number for number in numbers if number is not None)
 
 
 def _subscription_event(data: dict[str, Any]) -> SubscriptionEvent:
+    """Both shapes are read: the vendor's Purchase Model (refunds: its Reimbursement Model, the purchase under
+    `purchase`) with the subscription in `items[].recurringBilling`, and a flat one with the same names at the top."""
     kind = type_of(data)
     if kind not in EVENT_TYPES:
         raise Malformed(f"not a subscription event: {kind}")
     meta = data["meta"]
-    billing = _recurring_billing(data)
+    body = data.get("purchase") if isinstance(data.get("purchase"), dict) else data
+    billings = _billings(body)
+    first = billings[0] if billings else {}
     subscription_id = whole_number(
-        _first(data, "subscriptionId") or billing.get("subscriptionId"), "subscriptionId", most=BIG_MAX
+        _first(body, "subscriptionId") or first.get("subscriptionId"), "subscriptionId", most=BIG_MAX
     )
-    running_nos: tuple[int, ...] = ()
-    if kind == RECURRING_BILLING_REINSTATED and data.get("items") is not None and not billing:
-        listed = data.get("items")
-        if not isinstance(listed, list):
-            raise Malformed("items is not a list")
-        running_nos = tuple(
-            whole_number(value, f"items[{index}]", most=SMALL_MAX) for index, value in enumerate(listed)
-        )
+    running_nos = _listed_running_nos(body, billings)
     running_no = whole_number(
-        _first(data, "subscriptionItemRunningNo") or billing.get("subscriptionItemRunningNo"),
-        "subscriptionItemRunningNo",
-        missing=None,
-        most=SMALL_MAX,
+        body.get("subscriptionItemRunningNo"), "subscriptionItemRunningNo", missing=None, most=SMALL_MAX
     )
     if running_no is None and running_nos:
         running_no = running_nos[0]
-    renewal_type = _label(data.get("renewalType"), 20)
+    renewal_type = _label(_first(body, "renewalType") or first.get("renewalType"), 20)
     if kind == RENEWAL_TYPE_CHANGED and renewal_type.lower() not in ("automatic", "manual"):
         raise Malformed(f"renewalType is missing or unknown: {renewal_type!r}")
     money = kind in _MONEY_TYPES
@@ -246,12 +262,12 @@ def _subscription_event(data: dict[str, Any]) -> SubscriptionEvent:
         type=kind,
         subscription_id=subscription_id,
         purchase_id=whole_number(
-            data.get("purchaseId"), "purchaseId", missing=None if not money else REQUIRED, most=BIG_MAX
+            body.get("purchaseId"), "purchaseId", missing=REQUIRED if money else None, most=BIG_MAX
         ),
         running_no=running_no,
         renewal_type=renewal_type.capitalize(),
-        amount=amount(_first(data, "grossAmount", "totalGrossPrice", "grossPrice"), "grossAmount", missing=None),
-        currency=_label(_first(data, "currencyId", "currency"), 3).upper(),
+        amount=amount(_first(body, "grossAmount", "totalGrossPrice", "grossPrice"), "grossAmount", missing=None),
+        currency=_label(_first(body, "currencyId", "currency"), 3).upper(),
         date=moment(meta.get("date"), "meta.date"),
         running_nos=running_nos,
     )

@@ -143,3 +143,61 @@ def test_a_purchase_shaped_refund_names_its_subscription_in_its_items():
 def test_what_cannot_be_read_is_malformed(data, why):
     with pytest.raises(Malformed, match=why.replace("[", r"\[").replace("]", r"\]")):
         parse_subscription_event(data)
+
+
+def purchase_model(kind: str, *billings: dict, **top) -> dict:
+    """The vendor's Purchase Model: the subscription is named in each item's recurringBilling."""
+    return {
+        "meta": meta(kind),
+        "purchaseId": 538988784,
+        "items": [{"runningNumber": n, "recurringBilling": billing} for n, billing in enumerate(billings, start=1)],
+        **top,
+    }
+
+
+def test_the_vendors_renewal_type_shape():
+    data = purchase_model(
+        "SubscriptionRenewalTypeChangedNotification",
+        {"subscriptionId": "S68574751", "subscriptionItemRunningNo": 1, "renewalType": "Manual"},
+    )
+    event = parse_subscription_event(data)
+    assert (event.subscription_id, event.renewal_type, event.purchase_id, event.running_no) == (
+        68574751,
+        "Manual",
+        538988784,
+        1,
+    )
+
+
+def test_the_vendors_reinstatement_names_each_item():
+    data = purchase_model(
+        "RecurringBillingReinstatedNotification",
+        {"subscriptionId": "S68574751", "subscriptionItemRunningNo": 2},
+        {"subscriptionId": "S68574751", "subscriptionItemRunningNo": 3},
+    )
+    assert parse_subscription_event(data).running_nos == (2, 3)
+
+
+@pytest.mark.parametrize("kind", ["RefundNotification", "ChargebackNotification"])
+def test_the_vendors_reimbursement_shape_keeps_the_purchase_under_purchase(kind):
+    data = {
+        "meta": meta(kind),
+        "purchase": {
+            "purchaseId": 538990001,
+            "reimbursementId": 3585554,
+            "statusId": "REF",
+            "currencyId": "EUR",
+            "totalGrossPrice": Decimal("99.90"),
+            "items": [{"recurringBilling": {"subscriptionId": "S68574751", "subscriptionItemRunningNo": 1}}],
+        },
+    }
+    event = parse_subscription_event(data)
+    assert (event.purchase_id, event.subscription_id, event.running_no) == (538990001, 68574751, 1)
+    assert (event.amount, event.currency) == (Decimal("99.90"), "EUR")
+
+
+def test_a_recurring_billing_that_is_not_an_object_is_malformed():
+    data = purchase_model("RecurringBillingCanceledNotification", {"subscriptionId": 1})
+    data["items"][0]["recurringBilling"] = "S1"
+    with pytest.raises(Malformed, match="recurringBilling"):
+        parse_subscription_event(data)

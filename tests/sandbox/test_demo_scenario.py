@@ -32,3 +32,23 @@ def test_the_yen_subscription_reads_without_decimals(api, demo):
     response = api.get("getsubscription", subscriptionId="S68900014")
 
     assert b'"NextBillingCustomerGrossPrice": 51500,' in response.content
+
+
+def test_anna_has_a_deactivated_add_on_that_can_be_reactivated(api, demo):
+    subscription = api.subscription(68841753)
+    encryption = next(i for i in subscription["Items"] if i["RunningNo"] == 2)
+    assert (encryption["ProductId"], encryption["Status"]) == (294836, 2)
+    assert subscription["NextBillingCustomerGrossPrice"] == D("1200.00")  # not billed
+
+    response = api.post("reinstatesubscriptionitems", {"SubscriptionId": "S68841753", "Items": [2]})
+
+    assert response.status_code == 200, response.content
+    assert api.subscription(68841753)["NextBillingCustomerGrossPrice"] == D("1320.00")
+
+
+def test_the_monthly_plan_can_switch_to_a_cheaper_or_a_dearer_plan_at_the_billing_date(api, demo):
+    """S68574751's Cloudify M (80.00) to Cloudify S (50.00) or Cloudify L (120.00 up to ten seats), same interval."""
+    for product_id, gross in ((293150, D("500.00")), (293170, D("1200.00"))):
+        payload = change(68574751, 10, product_id=product_id, preview=True, align=False)
+        body = body_of(api.post("updatesubscriptionitem", payload))
+        assert (body["AlignmentCustomerGrossPrice"], body["NextBillingCustomerGrossPrice"]) == (D("0.00"), gross)

@@ -67,7 +67,10 @@ def test_the_vendor_notifies_the_reinstatement(api, deactivated):
     payload = json.loads(delivery.body)
     assert payload["meta"]["type"] == "RecurringBillingReinstatedNotification"
     assert payload["meta"]["date"] == "2026-05-24T00:00:00.000000"
-    assert (payload["subscriptionId"], payload["items"]) == (f"S{deactivated.pk}", [2])
+    (entry,) = payload["items"]  # only the items reinstated
+    assert (entry["productId"], entry["quantity"]) == (BACKUP, 3)
+    assert entry["recurringBilling"]["subscriptionId"] == f"S{deactivated.pk}"
+    assert entry["recurringBilling"]["subscriptionItemRunningNo"] == 2
 
 
 def test_the_confirmation_mail(api, deactivated):

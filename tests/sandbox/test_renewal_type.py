@@ -48,13 +48,17 @@ def test_the_change_is_notified_and_mailed(api, monthly):
 
     delivery = NotificationDelivery.objects.get()
     payload = json.loads(delivery.body)
-    assert payload == {
-        "meta": {
-            "type": "SubscriptionRenewalTypeChangedNotification",
-            "date": "2026-05-16T15:57:14.106747",
-            "schemaUrl": "https://www.cleverbridge.com/JsonNotificationSchemas/SubscriptionRenewalTypeChangedNotification",
-        },
+    assert payload["meta"] == {
+        "type": "SubscriptionRenewalTypeChangedNotification",
+        "date": "2026-05-16T15:57:14.106747",
+        "schemaUrl": "https://www.cleverbridge.com/JsonNotificationSchemas/SubscriptionRenewalTypeChangedNotification",
+    }
+    assert payload["purchaseId"] is None  # the purchase that started it; the factory books none
+    (entry,) = payload["items"]
+    assert entry["recurringBilling"] == {
         "subscriptionId": f"S{monthly.pk}",
+        "subscriptionItemRunningNo": 1,
+        "nextBillingDate": NEXT_BILLING,
         "renewalType": "Manual",
     }
     assert "ends on 2026-05-23" in OutboxEmail.objects.get().body
@@ -78,7 +82,12 @@ def test_a_manual_subscription_finishes_at_its_billing_date_and_the_vendor_says_
     assert not Purchase.objects.filter(category="Renewal").exists()
     assert kinds() == ["SubscriptionRenewalTypeChangedNotification", "RecurringBillingCanceledNotification"]
     payload = json.loads(NotificationDelivery.objects.latest("id").body)
-    assert (payload["subscriptionId"], payload["endDate"]) == (f"S{monthly.pk}", NEXT_BILLING)
+    billing = payload["items"][0]["recurringBilling"]
+    assert (billing["subscriptionId"], billing["endDate"], billing["renewalType"]) == (
+        f"S{monthly.pk}",
+        NEXT_BILLING,
+        "Manual",
+    )
     assert payload["meta"]["type"] == "RecurringBillingCanceledNotification"
     api.subscription(monthly.pk)
     assert len(kinds()) == 2  # finishing happens once
@@ -94,7 +103,8 @@ def test_automatic_again_before_the_billing_date_resumes_the_renewal(api, monthl
     assert (subscription["RenewalType"], subscription["Subscriptionstatus"]) == ("Automatic", 1)
     assert Purchase.objects.get(category="Renewal").gross == D("800.00")
     assert kinds() == ["SubscriptionRenewalTypeChangedNotification"] * 2
-    assert json.loads(NotificationDelivery.objects.latest("id").body)["renewalType"] == "Automatic"
+    latest = json.loads(NotificationDelivery.objects.latest("id").body)
+    assert latest["items"][0]["recurringBilling"]["renewalType"] == "Automatic"
 
 
 def test_a_finished_subscription_cannot_be_resumed(api, monthly):

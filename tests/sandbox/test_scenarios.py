@@ -119,6 +119,9 @@ def test_a_scenario_may_use_products_already_loaded(api, db):
         (lambda d: d["subscriptions"][0]["items"][0].update(quantity=0), "'quantity'"),
         (lambda d: d["subscriptions"][0]["payment"].update(expires="12/2027"), "'expires'"),
         (lambda d: d.update(extra=1), "unknown keys"),
+        (lambda d: d["products"][0].update(sold="no"), "'sold'"),
+        (lambda d: d["subscriptions"][0]["items"][0].update(status=3), "'status' must be 1"),
+        (lambda d: d["subscriptions"][0]["items"][0].update(deactivation_date="soon"), "'deactivation_date'"),
     ],
 )
 def test_an_invalid_scenario_is_400_and_applies_nothing(api, db, mutate, problem):
@@ -138,6 +141,23 @@ def test_an_invalid_scenario_is_400_and_applies_nothing(api, db, mutate, problem
     assert api.control("get", "clock").json()["frozen"] is False
 
 
+def test_a_product_no_longer_sold_and_a_deactivated_item(api, db):
+    data = scenario()
+    data["products"][0]["sold"] = False
+    data["subscriptions"][0]["items"].append(
+        {"product_id": 294835, "quantity": 2, "status": 2, "deactivation_date": "2026-05-20T00:00:00Z"}
+    )
+
+    assert api.control("post", "scenario", data).status_code == 200
+
+    assert Product.objects.get().sold is False
+    items = api.subscription(68841753)["Items"]
+    assert [(i["RunningNo"], i["Status"], i["DeactivationDate"]) for i in items] == [
+        (1, 1, None),
+        (2, 2, "2026-05-20T00:00:00.000000"),
+    ]
+
+
 def test_a_scenario_that_is_not_an_object_is_400(api, db):
     assert api.control("post", "scenario", [1, 2]).status_code == 400
 
@@ -147,7 +167,7 @@ def test_the_command_loads_resets_and_reports(db, tmp_path):
     path.write_text(json.dumps(scenario()))
 
     summary = call_command("sandbox_load", str(DEMO_SCENARIO))
-    assert summary.startswith("Loaded 7 products")
+    assert summary.startswith("Loaded 8 products")
     assert clock_now().isoformat() == "2026-04-24T16:01:10+00:00"
 
     call_command("sandbox_load", str(path), "--reset")
