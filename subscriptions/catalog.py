@@ -310,7 +310,7 @@ def offers_for(subscription: Subscription) -> list[Offer]:
                 )
             )
     offers += _reactivate_offers(subscription, catalog, held)
-    if items and all(item.product_id in catalog and catalog[item.product_id].cancellation_offered for item in items):
+    if items and all(_cancellable(item, catalog, held) for item in items):
         offers.append(
             Offer(
                 kind=ChangeKind.CANCEL,
@@ -320,6 +320,14 @@ def offers_for(subscription: Subscription) -> list[Offer]:
             )
         )
     return offers
+
+
+def _cancellable(item: SubscriptionItem, catalog: dict[int, _Product], held: set[int]) -> bool:
+    """A catalog product that allows cancelling, or an add-on of another item's product (it ends with them)."""
+    product = catalog.get(item.product_id)
+    if product is not None:
+        return product.cancellation_offered
+    return _addon_of(item.product_id, catalog, held - {item.product_id}) is not None
 
 
 def _reduce_offers(subscription: Subscription, item: SubscriptionItem, product: _Product, name: str) -> list[Offer]:

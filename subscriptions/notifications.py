@@ -20,17 +20,49 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django_tasks import task
 
 from subscriptions import reads, states, tasks
-from subscriptions.applied import Applied, change_applied, charged_after_error_flag, commit_error
-from subscriptions.cleverbridge import CleverbridgeError, Rejected, Subscription
+from subscriptions.applied import (
+    Applied,
+    change_applied,
+    charged_after_error_flag,
+    commit_error,
+    subscription_facts,
+)
+from subscriptions.cleverbridge import (
+    EVENT_TYPES,
+    CleverbridgeError,
+    Rejected,
+    Subscription,
+    SubscriptionEvent,
+    parse_subscription_event,
+)
 from subscriptions.cleverbridge.parsing import text
-from subscriptions.cleverbridge.payloads import Malformed, PaidItem, PaidOrder, parse_paid_order
+from subscriptions.cleverbridge.payloads import (
+    CHARGEBACK,
+    RECURRING_BILLING_CANCELED,
+    RECURRING_BILLING_REINSTATED,
+    REFUND,
+    RENEWAL_TYPE_CHANGED,
+    Malformed,
+    PaidItem,
+    PaidOrder,
+    parse_paid_order,
+)
 from subscriptions.cleverbridge.payloads import load as _load
 from subscriptions.cleverbridge.payloads import type_of as _type_of
-from subscriptions.models import ChangeKind, InboundNotification, NotificationStatus, Quote, QuoteState
+from subscriptions.models import (
+    EVENTS_WITHOUT_PURCHASE,
+    RENEWAL_KINDS,
+    ChangeKind,
+    InboundNotification,
+    NotificationStatus,
+    Quote,
+    QuoteState,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +173,8 @@ def _read(body: str, *, too_large: bool) -> Reading:
         kind = _type_of(data)
     except Malformed as exc:
         return Reading(400, NotificationStatus.MALFORMED, str(exc))
+    if kind in EVENT_TYPES:
+        return _read_event(data, kind)
     if kind != PAID_ORDER:
         return Reading(200, NotificationStatus.IGNORED, f"type {kind!r} is not handled", {"notification_type": kind})
     try:
@@ -159,6 +193,20 @@ def _read(body: str, *, too_large: bool) -> Reading:
         return Reading(200, NotificationStatus.IGNORED, note, fields)
     if not order.items:
         return Reading(200, NotificationStatus.IGNORED, "no subscription item in this purchase", fields)
+    return Reading(200, NotificationStatus.PENDING, "", fields)
+
+
+def _read_event(data: dict[str, Any], kind: str) -> Reading:
+    """A subscription event (renewal type, cancelled, reinstated, refund, chargeback): queued as a hint."""
+    try:
+        event = parse_subscription_event(data)
+    except Malformed as exc:
+        return Reading(400, NotificationStatus.MALFORMED, str(exc), {"notification_type": kind})
+    fields = {
+        "notification_type": kind,
+        "purchase_id": event.purchase_id,
+        "subscription_id": event.subscription_id,
+    }
     return Reading(200, NotificationStatus.PENDING, "", fields)
 
 
@@ -193,15 +241,22 @@ def notification_receive(
 def _store(delivery: dict[str, Any], reading: Reading) -> InboundNotification:
     """One INSERT in the receiving status; a replay fails on the constraint (a savepoint) and is stored as such."""
     fields = {**delivery, **reading.fields}
-    if fields.get("purchase_id") is None:
+    by_body = fields.get("purchase_id") is None and fields.get("notification_type") in EVENTS_WITHOUT_PURCHASE
+    if fields.get("purchase_id") is None and not by_body:
         return states.notification_create(status=reading.status, note=reading.note, fields=fields)
     try:
         with transaction.atomic():
             return states.notification_create(status=reading.status, note=reading.note, fields=fields)
     except IntegrityError:
+        same = (
+            {"purchase_id": fields["purchase_id"]}
+            if not by_body
+            else {"purchase_id": None, "body_sha256": fields["body_sha256"]}
+        )
         original = (
             InboundNotification.objects.select_for_update()
-            .filter(purchase_id=fields["purchase_id"], notification_type=fields["notification_type"], duplicate_of=None)
+            .filter(**same, notification_type=fields["notification_type"], duplicate_of=None)
+            .exclude(status__in=[NotificationStatus.IGNORED, NotificationStatus.MALFORMED])
             .first()
         )
         if original is None:
@@ -389,6 +444,8 @@ def notification_process(*, notification_id: int, now: datetime | None = None) -
     notification = InboundNotification.objects.filter(pk=notification_id).first()
     if notification is None or notification.status not in PROCESSABLE:
         return notification.status if notification else "missing"
+    if notification.notification_type in EVENT_TYPES:
+        return _process_event(notification, now)
     try:
         order = parse_paid_order(_load(notification.body))
     except Malformed as exc:  # it parsed on receipt; only a changed parser could get here
@@ -642,6 +699,169 @@ def notifications_due(*, now: datetime | None = None) -> list[int]:
         .order_by("received_at")
         .values_list("pk", flat=True)
     )
+
+
+# --- Subscription events ------------------------------------------------------------------------
+
+CONFIRMING_KINDS = {
+    RENEWAL_TYPE_CHANGED: RENEWAL_KINDS,
+    RECURRING_BILLING_CANCELED: (ChangeKind.CANCEL,),
+    RECURRING_BILLING_REINSTATED: (ChangeKind.REACTIVATE,),
+}
+"""Which of our changes each event can confirm."""
+
+MONEY_BACK_ACTIONS = {REFUND: "change.refunded", CHARGEBACK: "change.charged_back"}
+
+
+def event_data(notification: InboundNotification, event: SubscriptionEvent) -> dict[str, Any]:
+    """What the ledger keeps of a subscription event."""
+    return {
+        "notification_id": notification.pk,
+        "type": event.type,
+        "received_at": notification.received_at.isoformat(),
+        "subscription_id": event.subscription_id,
+        "purchase_id": event.purchase_id,
+        "running_no": event.running_no,
+        "running_nos": list(event.running_nos),
+        "renewal_type": event.renewal_type,
+        "gross": str(event.amount) if event.amount is not None else None,
+        "currency": event.currency,
+        "vendor_date": event.date.isoformat() if event.date else None,
+    }
+
+
+def _process_event(notification: InboundNotification, now: datetime) -> str:
+    """A subscription event is a hint: the subscription's cached reads are dropped and it is read again; then
+    the change of ours it reports is confirmed (or its money going back flagged), or it is recorded as not ours."""
+    try:
+        event = parse_subscription_event(_load(notification.body))
+    except Malformed as exc:  # it parsed on receipt; only a changed parser could get here
+        return _settle(notification, NotificationStatus.MALFORMED, str(exc))
+    reads.invalidate(event.subscription_id)
+    if event.type in MONEY_BACK_ACTIONS:
+        return _money_back(notification, event, now)
+    try:
+        subscription = reads.subscription_fresh(subscription_id=event.subscription_id)
+    except Rejected as exc:
+        subscription = None
+        read_problem = f"the vendor refused the read ({exc.message})"
+    except CleverbridgeError as exc:
+        return _retry_later(notification, f"could not read S{event.subscription_id}: {exc}", now)
+    else:
+        read_problem = None
+    quote = _event_quote(notification, event)
+    if quote is None:
+        if Quote.objects.filter(subscription_id=event.subscription_id, state=QuoteState.COMMITTING).exists():
+            return _retry_later(notification, "a change to this subscription is still being sent", now)
+        return _settle(
+            notification,
+            NotificationStatus.PROCESSED,
+            f"no change of ours: {event.type} for S{event.subscription_id} (changed elsewhere, e.g. by the "
+            "vendor's support); its reads were refreshed",
+            fields={"processed_at": now},
+        )
+    applied, running_no = change_applied(quote, subscription) if subscription is not None else (Applied.UNCLEAR, None)
+    facts = {
+        "notification": event_data(notification, event),
+        "subscription": subscription_facts(subscription, applied, running_no),
+        "read_error": read_problem,
+    }
+    if quote.state == QuoteState.OUTCOME_UNKNOWN and applied != Applied.YES:
+        return _retry_later(notification, f"change {quote.public_id} is not shown by the read yet", now)
+    with transaction.atomic():
+        locked = InboundNotification.objects.select_for_update().get(pk=notification.pk)
+        if locked.status not in PROCESSABLE:
+            return locked.status
+        if quote.state == QuoteState.OUTCOME_UNKNOWN:
+            error = commit_error(quote)
+            resolved = states.quote_move(
+                quote=quote.pk,
+                to=QuoteState.COMMITTED,
+                expect=[QuoteState.OUTCOME_UNKNOWN],
+                action="change.confirmed_applied",
+                data={"reason": "subscription_event", **facts},
+                fields={"vendor_message": quote.vendor_message if error else "", "next_reconcile_at": None},
+                now=now,
+            )
+            if resolved is not None and error is not None:
+                charged_after_error_flag(quote=resolved, error=error, facts=facts)
+        confirmed = states.quote_mark(
+            quote=quote.pk,
+            expect=[QuoteState.COMMITTED, QuoteState.PAID],
+            action="change.confirmed_by_notification",
+            fields={},
+            data=facts,
+        )
+        if confirmed is None:
+            return _retry_later(locked, f"change {quote.public_id} moved on meanwhile", now)
+        states.notification_move(
+            notification=locked,
+            to=NotificationStatus.PROCESSED,
+            note=f"confirms change {quote.public_id}",
+            expect=PROCESSABLE,
+            fields=lambda row: {"quote": confirmed, "processed_at": now, "attempts": row.attempts + 1},
+        )
+    logger.info("notification %s (%s) confirms change %s", notification.pk, event.type, quote.public_id)
+    return NotificationStatus.PROCESSED
+
+
+def _event_quote(notification: InboundNotification, event: SubscriptionEvent) -> Quote | None:
+    """The newest change of ours, sent before the event arrived, that the event reports and that no event of this
+    type confirmed yet."""
+    kinds = CONFIRMING_KINDS[event.type]
+    quotes = Quote.objects.filter(
+        subscription_id=event.subscription_id,
+        kind__in=kinds,
+        state__in=[QuoteState.COMMITTED, QuoteState.OUTCOME_UNKNOWN],
+        commit_sent_at__isnull=False,
+        commit_sent_at__lte=notification.received_at,
+    ).exclude(
+        Exists(
+            InboundNotification.objects.filter(
+                quote=OuterRef("pk"), notification_type=event.type, status=NotificationStatus.PROCESSED
+            )
+        )
+    )
+    if event.type == RENEWAL_TYPE_CHANGED:
+        quotes = quotes.filter(renewal_type_after__iexact=event.renewal_type)
+    if event.type == RECURRING_BILLING_REINSTATED:
+        quotes = quotes.filter(running_no__in=event.running_nos or ([event.running_no] if event.running_no else []))
+    return quotes.order_by("-commit_sent_at", "-id").first()
+
+
+def _money_back(notification: InboundNotification, event: SubscriptionEvent, now: datetime) -> str:
+    """A refund or chargeback of a purchase that paid one of our changes: the change goes to support; one of a
+    purchase we know nothing of is kept for support as well (unmatched)."""
+    quote = Quote.objects.filter(purchase_id=event.purchase_id).first() if event.purchase_id else None
+    if quote is None:
+        return _settle(
+            notification,
+            NotificationStatus.UNMATCHED,
+            f"{event.type}: purchase {event.purchase_id} paid no change of ours; kept for support",
+            fields={"processed_at": now},
+        )
+    with transaction.atomic():
+        locked = InboundNotification.objects.select_for_update().get(pk=notification.pk)
+        if locked.status not in PROCESSABLE:
+            return locked.status
+        flagged = states.quote_mark(
+            quote=quote.pk,
+            expect=[QuoteState.PAID, QuoteState.COMMITTED],
+            action=MONEY_BACK_ACTIONS[event.type],
+            fields=states.support_flag,
+            data={"notification": event_data(locked, event)},
+        )
+        if flagged is None:
+            return _retry_later(locked, f"change {quote.public_id} is not paid or committed", now)
+        states.notification_move(
+            notification=locked,
+            to=NotificationStatus.PROCESSED,
+            note=f"{event.type} of purchase {event.purchase_id}: change {quote.public_id} passed to support",
+            expect=PROCESSABLE,
+            fields=lambda row: {"quote": flagged, "processed_at": now, "attempts": row.attempts + 1},
+        )
+    logger.warning("purchase %s of change %s: %s", event.purchase_id, quote.public_id, event.type)
+    return NotificationStatus.PROCESSED
 
 
 # --- Background work --------------------------------------------------------------------------

@@ -13,7 +13,14 @@ from django.utils import timezone
 
 from subscriptions.models.changes import Quote
 
-__all__ = ["InboundNotification", "NotificationStatus"]
+__all__ = ["EVENTS_WITHOUT_PURCHASE", "InboundNotification", "NotificationStatus"]
+
+EVENTS_WITHOUT_PURCHASE = (
+    "SubscriptionRenewalTypeChangedNotification",
+    "RecurringBillingCanceledNotification",
+    "RecurringBillingReinstatedNotification",
+)
+"""Subscription events that name no purchase: a replay is told from a new event by the body's hash."""
 
 
 class NotificationStatus(models.TextChoices):
@@ -22,7 +29,7 @@ class NotificationStatus(models.TextChoices):
     IGNORED = "ignored", "Ignored (unknown type or a test purchase)"
     DUPLICATE = "duplicate", "Duplicate of an earlier delivery"
     PENDING = "pending", "Waiting to be processed"
-    PROCESSED = "processed", "Processed: the change is paid"
+    PROCESSED = "processed", "Processed: the change is paid or confirmed"
     UNMATCHED = "unmatched", "Matches no change (kept for support)"
     ERROR = "error", "Processing failed; will be retried"
 
@@ -62,7 +69,17 @@ class InboundNotification(models.Model):
                 fields=["purchase_id", "notification_type"],
                 condition=models.Q(duplicate_of__isnull=True, purchase_id__isnull=False),
                 name="notification_unique_purchase_and_type",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["notification_type", "body_sha256"],
+                condition=models.Q(
+                    duplicate_of__isnull=True,
+                    purchase_id__isnull=True,
+                    notification_type__in=EVENTS_WITHOUT_PURCHASE,
+                    status__in=["pending", "processed", "unmatched", "error"],
+                ),
+                name="notification_unique_event_body",
+            ),
         ]
 
     def __str__(self) -> str:
