@@ -46,3 +46,10 @@ def test_a_cancelling_subscription_in_german(cancelling, client, anna, catalog):
     assert "Geplant" in page
     assert "Endet am 23. Mai 2026" in page
     assert "Abonnement fortsetzen" in page
+
+
+def test_the_list_says_when_a_cancelling_subscription_ends(cancelling, client, anna, catalog):
+    sign_in(client, anna)
+    page = text(client.get("/"))
+    assert "Cloudify M S68574751 Active 10 Ends on 23 May 2026 —" in page
+    assert "Cloudify Storage A S68841753 Active 1 13 May 2027 $1,200.00" in page
