@@ -142,6 +142,21 @@ def capture(base: str, port: int, lines: queue.Queue[str]) -> None:
         except PlaywrightTimeout:
             print("  (no payment notification within 20 s: the receipt shows the change waiting for payment)")
         shoot(page, "receipt")
+
+        page.goto(f"{base}/subscriptions/68574751/cancel/")
+        page.locator('input[name=reason_code][value="too_expensive"]').check()
+        shoot(page, "cancel")
+
+        page.goto(f"{base}/subscriptions/68574751/")
+        offer = page.locator("li.offer-reduce").first
+        offer.locator("input[type=number]").fill("20")
+        offer.locator("button").click()
+        page.locator("section.quote input[type=checkbox]").check()
+        page.locator("section.quote .consent-form button").click()
+        page.locator("#outcome-message").wait_for()
+        page.goto(f"{base}/subscriptions/68574751/")
+        page.locator("#scheduled").wait_for()
+        shoot(page, "scheduled")
         browser.close()
 
 
