@@ -6,7 +6,7 @@ import pytest
 from django.utils import translation
 
 from subscriptions.catalog import catalog_changed
-from subscriptions.models import CatalogProduct, Quote
+from subscriptions.models import CatalogProduct, PlanSwitch, Quote
 from tests.cast import CLOUDIFY_M, DEACTIVATED, MONTHLY, sign_in
 from tests.changes.flows import preview
 from tests.web.test_pages import main_html, text
@@ -14,6 +14,7 @@ from tests.web.test_pages import main_html, text
 pytestmark = pytest.mark.django_db
 
 CANCEL = f"/subscriptions/{MONTHLY}/cancel/"
+CLOUDIFY_S, CLOUDIFY_L = 293150, 293170
 
 
 def test_the_subscription_page_links_to_the_cancellation_page(anna_client):
@@ -43,6 +44,20 @@ def test_the_cancellation_page_offers_fewer_seats_first_then_asks_why(anna_clien
     assert 'maxlength="1000"' in reasons
     assert 'name="kind" value="cancel"' in reasons
     assert page.index("Would one of these suit you better?") < page.index("Why are you cancelling?")
+
+
+def test_a_cheaper_plan_is_a_way_to_stay(anna_client):
+    cloudify_m = CatalogProduct.objects.get(vendor_product_id=CLOUDIFY_M)
+    PlanSwitch.objects.create(
+        product=cloudify_m, to_product_id=CLOUDIFY_S, to_name="Cloudify S", when="billing_date", cheaper=True
+    )
+    catalog_changed()
+    html = main_html(anna_client.get(CANCEL))
+    retention = html.split('id="retention"')[1].split("</section>")[0]
+    assert 'name="kind" value="switch_later"' in retention
+    assert f'name="product_id" value="{CLOUDIFY_S}"' in retention
+    assert "Switch to Cloudify S at the next billing date" in retention
+    assert f'value="{CLOUDIFY_L}"' not in retention  # the dearer plan is no way to stay
 
 
 def test_no_retention_step_when_the_catalog_turns_it_off(anna_client):

@@ -45,6 +45,7 @@ class Words:
     ends_on: str
     resume: str
     resumed: str
+    resumed_title: str
 
 
 ENGLISH = Words(
@@ -70,6 +71,7 @@ ENGLISH = Words(
     ends_on="Ends on 23 May 2026",
     resume="Resume the subscription",
     resumed="Automatic renewal is on again.",
+    resumed_title="Resume automatic renewal",
 )
 GERMAN = Words(
     code="de",
@@ -94,6 +96,7 @@ GERMAN = Words(
     ends_on="Endet am 23. Mai 2026",
     resume="Abonnement fortsetzen",
     resumed="Die automatische Verlängerung ist wieder an.",
+    resumed_title="Automatische Verlängerung fortsetzen",
 )
 
 
@@ -264,6 +267,9 @@ def test_cancel_with_a_reason_then_resume(customer, vendor, words):
     assert 'id="scheduled"' not in main_html(customer.get(PAGE))
     assert vendor.subscription(MONTHLY)["RenewalType"] == "Automatic"
     assert vendor.purchases(MONTHLY) == []
+    history = page_text(customer, "/changes/")
+    assert words.cancel_title in history
+    assert history.count(words.resumed_title) == 1
 
 
 def test_fewer_seats_than_the_catalog_allows_is_refused(customer, vendor):
