@@ -279,8 +279,7 @@ def subscription_item_change(
             raise invalid(f"Product {product.pk} has no price in {subscription.currency}.")
         if not product.sold and (item is None or product.pk != item.product_id):
             raise invalid(f"Product {product.pk} is no longer sold.")
-        if kind == "update" and not alignment.align_to_current_interval:
-            assert item is not None
+        if kind == "update" and item is not None and not alignment.align_to_current_interval:
             return _schedule_update(
                 subscription=subscription,
                 items=items,
