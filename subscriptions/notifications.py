@@ -202,9 +202,11 @@ def _read_event(data: dict[str, Any], kind: str) -> Reading:
         event = parse_subscription_event(data)
     except Malformed as exc:
         return Reading(400, NotificationStatus.MALFORMED, str(exc), {"notification_type": kind})
+    # A renewal-type change, an end or a reinstatement may name the subscription's original purchase, the same for
+    # every such event: it tells no two events apart, so these are told apart by their bodies instead.
     fields = {
         "notification_type": kind,
-        "purchase_id": event.purchase_id,
+        "purchase_id": None if kind in EVENTS_WITHOUT_PURCHASE else event.purchase_id,
         "subscription_id": event.subscription_id,
     }
     return Reading(200, NotificationStatus.PENDING, "", fields)

@@ -62,7 +62,7 @@ class Transactions:
     [
         (body(paid_order()), NotificationStatus.PENDING),
         ("{not json", NotificationStatus.MALFORMED),
-        (body({"meta": {"type": "RefundNotification"}}), NotificationStatus.IGNORED),
+        (body({"meta": {"type": "RecurringBillingOnGraceNotification"}}), NotificationStatus.IGNORED),
     ],
 )
 def test_a_delivery_is_stored_with_one_commit_and_nothing_outside_it(client, queue, monkeypatch, payload, status):
