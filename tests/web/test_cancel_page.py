@@ -37,7 +37,8 @@ def test_the_cancellation_page_offers_fewer_seats_first_then_asks_why(anna_clien
     assert 'name="kind" value="reduce"' in retention
     assert 'min="1" max="9"' in retention
     assert 'hx-target="#cancel-panel"' in retention
-    assert "switch_" not in retention  # Cloudify L is not cheaper: not a way to stay
+    assert 'name="kind" value="switch_now"' not in retention  # a way to stay charges nothing now
+    assert f'value="{CLOUDIFY_L}"' not in retention  # Cloudify L is not cheaper: not a way to stay
     reasons = html.split('id="cancel-reason"')[1].split("</section>")[0]
     assert reasons.count('type="radio" name="reason_code"') == 8
     assert 'value="too_expensive"' in reasons
@@ -48,8 +49,10 @@ def test_the_cancellation_page_offers_fewer_seats_first_then_asks_why(anna_clien
 
 def test_a_cheaper_plan_is_a_way_to_stay(anna_client):
     cloudify_m = CatalogProduct.objects.get(vendor_product_id=CLOUDIFY_M)
-    PlanSwitch.objects.create(
-        product=cloudify_m, to_product_id=CLOUDIFY_S, to_name="Cloudify S", when="billing_date", cheaper=True
+    PlanSwitch.objects.update_or_create(
+        product=cloudify_m,
+        to_product_id=CLOUDIFY_S,
+        defaults={"to_name": "Cloudify S", "when": "billing_date", "cheaper": True, "label": ""},
     )
     catalog_changed()
     html = main_html(anna_client.get(CANCEL))
@@ -61,7 +64,9 @@ def test_a_cheaper_plan_is_a_way_to_stay(anna_client):
 
 
 def test_no_retention_step_when_the_catalog_turns_it_off(anna_client):
-    CatalogProduct.objects.filter(vendor_product_id=CLOUDIFY_M).update(retain_with_fewer_seats=False)
+    CatalogProduct.objects.filter(vendor_product_id=CLOUDIFY_M).update(
+        retain_with_fewer_seats=False, retain_with_cheaper_plan=False
+    )
     catalog_changed()
     html = main_html(anna_client.get(CANCEL))
     assert 'id="retention"' not in html
