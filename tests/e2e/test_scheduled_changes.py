@@ -20,6 +20,7 @@ from tests.vendor import SANDBOX_AUTH
 pytestmark = pytest.mark.browser
 
 CLOUDIFY_L = 293170
+CLOUDIFY_S = 293150
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,14 @@ def page(app, anna, new_context, words) -> Page:
 @pytest.fixture
 def scenario(scenario):
     """The cast's vendor data with Cloudify L, the plan the demo catalog lets Cloudify M switch to."""
+    scenario["products"].append(
+        {
+            "id": CLOUDIFY_S,
+            "name": "Cloudify S",
+            "interval": "P1M",
+            "prices": {"USD": [{"from": 1, "unit_gross": "50.00"}]},
+        }
+    )
     scenario["products"].append(
         {
             "id": CLOUDIFY_L,
@@ -164,7 +173,7 @@ def test_undo_the_fewer_seats(app, vendor, page, words):
 def test_switch_plan_now(app, vendor, page, words):
     problems: list[str] = []
     open_subscription(page, app, MONTHLY)
-    page.locator("li.offer-switch_now button").click()
+    page.locator("li.offer-switch_now").filter(has_text="Cloudify L").locator("button").click()
     quote = quote_in_place(page)
     expect(quote.locator('[data-amount="charge_now_gross"]')).to_be_visible()
     problems += check(page, "switch now: quote")
@@ -179,7 +188,7 @@ def test_switch_plan_now(app, vendor, page, words):
 def test_switch_plan_at_the_billing_date(app, vendor, page, words):
     problems: list[str] = []
     open_subscription(page, app, MONTHLY)
-    page.locator("li.offer-switch_later button").click()
+    page.locator("li.offer-switch_later").filter(has_text="Cloudify L").locator("button").click()
     quote = quote_in_place(page)
     expect(quote.locator("#nothing-now")).to_be_visible()
     problems += check(page, "switch later: quote")
@@ -279,6 +288,20 @@ def test_a_retention_offer_instead_of_cancelling(app, vendor, page, words):
     agree(page)
     outcome_says(page, words.reduced)
     assert vendor.subscription(MONTHLY)["RenewalType"] == "Automatic"
+
+
+def test_a_cheaper_plan_instead_of_cancelling(app, vendor, page, words):
+    page.goto(f"{app}/subscriptions/{MONTHLY}/cancel/")
+    page.locator("#retention li.offer-switch_later").filter(has_text="Cloudify S").locator("button").click()
+    quote = page.locator("#cancel-panel section.quote")
+    expect(quote.locator("#nothing-now")).to_be_visible()
+    assert check(page, "retention, cheaper plan: quote") == []
+    agree(page)
+    outcome_says(page, words.switched_later)
+    open_subscription(page, app, MONTHLY)
+    expect(page.locator("#scheduled")).to_contain_text("Cloudify S")
+    assert vendor.subscription(MONTHLY)["RenewalType"] == "Automatic"
+    assert vendor.purchases(MONTHLY) == []
 
 
 def test_the_card_is_changed_on_the_vendors_page(app, vendor, page, words):
