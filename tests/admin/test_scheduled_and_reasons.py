@@ -47,7 +47,7 @@ def test_the_customer_page_shows_scheduled_versions_removals_and_the_end(agent_c
 
     page = _customer_page(agent_client, anna)
 
-    assert "From 2026-05-23: 8 × Cloudify M (293160), $640.00" in page
+    assert "From 2026-05-23: 8 seats of Cloudify M (293160), $640.00" in page
     assert "Removed on 2026-05-23" in page
     assert "Ends on 2026-05-23" in page
 
