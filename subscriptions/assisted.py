@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from subscriptions import ledger, reads, services
 from subscriptions.cleverbridge import Rejected
-from subscriptions.formatting import format_money
+from subscriptions.formatting import format_money, kind_label
 from subscriptions.models import AssistedChange, Customer, QuoteState, SignInLink
 
 logger = logging.getLogger(__name__)
@@ -101,6 +101,7 @@ def assisted_change_prepare(
     running_no: int | None = None,
     quantity: int | None = None,
     product_id: int | None = None,
+    details: dict[str, str] | None = None,
     ip: str | None,
 ) -> AssistedChange:
     """Price a change at the vendor for `customer` and store it as a quote the agent prepared.
@@ -128,6 +129,7 @@ def assisted_change_prepare(
         user_agent=STAFF_USER_AGENT,
         staff_user=agent,
         valid_minutes=ASSISTED_LINK_MINUTES,
+        details=details,
     )
     with transaction.atomic():
         assisted = AssistedChange.objects.create(quote=quote, customer=customer, prepared_by=agent)
@@ -201,6 +203,12 @@ def consent_link_send(*, assisted: AssistedChange, agent, ip: str | None) -> str
 
 
 def _describe(quote) -> str:
+    if quote.kind not in ("addon", "increase", "coterm"):
+        return _("%(change)s on subscription S%(subscription)s (%(product)s)") % {
+            "change": kind_label(quote.kind),
+            "subscription": quote.subscription_id,
+            "product": quote.new_product_name or quote.product_name,
+        }
     if quote.kind == "addon":
         return _("add %(product)s to subscription S%(subscription)s") % {
             "product": quote.product_name,

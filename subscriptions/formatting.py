@@ -31,6 +31,7 @@ __all__ = [
     "format_money",
     "format_month",
     "interval_phrase",
+    "kind_label",
     "payment_label",
     "renewal_type_label",
     "status_label",
@@ -353,3 +354,24 @@ NEW_KIND_TEXTS = {
     ChangeKind.RESUME: _resume_text,
 }
 """The consent sentence of each kind added with scheduled changes, built from the stored quote's values."""
+
+
+KIND_LABELS = {
+    ChangeKind.INCREASE: _("Add seats now"),
+    ChangeKind.COTERM: _("Add a co-termed seat"),
+    ChangeKind.ADDON: _("Add a product"),
+    ChangeKind.REDUCE: _("Fewer seats from the next billing date"),
+    ChangeKind.SWITCH_NOW: _("Switch plan now"),
+    ChangeKind.SWITCH_LATER: _("Switch plan at the next billing date"),
+    ChangeKind.REMOVE_ADDON: _("Remove a product at the next billing date"),
+    ChangeKind.CANCEL: _("Cancel at the end of the period"),
+    ChangeKind.RESUME: _("Resume automatic renewal"),
+    ChangeKind.REACTIVATE: _("Reactivate a product"),
+    ChangeKind.UNDO: _("Undo a scheduled change"),
+}
+
+
+def kind_label(kind: str) -> str:
+    """A kind of change in words, translatable (the model's labels are the admin's English)."""
+    label = KIND_LABELS.get(kind)
+    return str(label) if label is not None else kind

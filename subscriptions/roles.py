@@ -2,7 +2,7 @@
 
 - Support agent: sees customers, changes, consents, the ledger, the catalog and (when present) the
   notification inbox; reads a customer's live subscriptions; prepares changes; exports the ledger.
-- Catalog manager: all of that, and edits the catalog (products, co-term offers, add-ons).
+- Catalog manager: all of that, and edits the catalog (products, co-term offers, add-ons, plan switches).
 
 Portal keys, users, TOTP devices and the sandbox stay with superusers.
 """
@@ -17,7 +17,7 @@ SUPPORT_AGENT = "Support agent"
 CATALOG_MANAGER = "Catalog manager"
 
 CONSOLE_PERMISSIONS = ("prepare_change", "export_ledger", "view_live_subscription", "reprocess_notification")
-CATALOG_MODELS = ("catalogproduct", "cotermoffer", "addon")
+CATALOG_MODELS = ("catalogproduct", "cotermoffer", "addon", "planswitch")
 HIDDEN_MODELS = ("portalkey",)
 
 

@@ -23,13 +23,21 @@ from subscriptions.admin.site import IdSearchMixin, ReadOnlyAdmin, ReadOnlyMixin
 from subscriptions.catalog import offers_for
 from subscriptions.cleverbridge import CleverbridgeError
 from subscriptions.forms import ChangeRequestForm
-from subscriptions.models import AssistedChange, Customer, PortalKey, Quote, SignInLink
+from subscriptions.models import AssistedChange, CancelReason, ChangeKind, Customer, PortalKey, Quote, SignInLink
 
 __all__: list[str] = []
 
 
 def _ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
+
+
+def _reason(request) -> dict[str, str]:
+    """The customer's reason for cancelling, as the agent noted it (checked by the service)."""
+    return {
+        "reason_code": request.POST.get("reason_code", ""),
+        "reason_text": request.POST.get("reason_text", ""),
+    }
 
 
 def _vendor_problem(request, exc: Exception) -> None:
@@ -169,6 +177,7 @@ class CustomerAdmin(IdSearchMixin, admin.ModelAdmin):
                         running_no=data.get("running_no"),
                         quantity=data.get("quantity"),
                         product_id=data.get("product_id"),
+                        details=_reason(request) if data["kind"] == ChangeKind.CANCEL else None,
                         ip=_ip(request),
                     )
                 except services.ChangeNotAllowed as exc:
@@ -193,6 +202,7 @@ class CustomerAdmin(IdSearchMixin, admin.ModelAdmin):
             "opts": self.model._meta,
             "customer": customer,
             "subscriptions": subscriptions,
+            "cancel_reasons": CancelReason.choices,
             "customer_url": reverse("admin:subscriptions_customer_change", args=[customer.pk]),
         }
         return TemplateResponse(request, "assisted/prepare.html", context)
