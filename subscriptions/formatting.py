@@ -31,6 +31,7 @@ __all__ = [
     "format_month",
     "interval_phrase",
     "payment_label",
+    "quote_state_phrase",
     "renewal_type_label",
     "status_label",
     "timeline_label",
@@ -97,6 +98,26 @@ TIMELINE_LABELS = {
     "change.charged_above_consent": _("Passed to our support team to check"),
 }
 """What a customer's receipt says for each ledger action; actions not listed stay in the admin only."""
+
+
+QUOTE_STATE_PHRASES = {
+    "quoted": _("waiting for your agreement"),
+    "committing": _("being confirmed with the billing provider"),
+    "outcome_unknown": _("being confirmed with the billing provider"),
+    "committed": _("done"),
+    "paid": _("paid"),
+    "rejected": _("declined by the billing provider, and nothing was charged"),
+    "not_sent": _("not sent, and nothing was charged"),
+    "failed": _("not applied, and nothing was charged"),
+    "superseded": _("replaced by a new quote, and nothing was charged"),
+    "expired": _("expired"),
+}
+"""A quote's state inside a sentence ("…; it is paid.")."""
+
+
+def quote_state_phrase(state: str) -> str:
+    phrase = QUOTE_STATE_PHRASES.get(str(state))
+    return str(phrase) if phrase is not None else str(state)
 
 
 def timeline_label(action: str) -> str | None:

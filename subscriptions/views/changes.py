@@ -12,6 +12,7 @@ import logging
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -101,10 +102,17 @@ def _preview_problem(request: HttpRequest, subscription, message: str, *, status
     return render(request, "changes/preview_problem.html", context, status=status)
 
 
+def _receipt_again(quote: Quote) -> HttpResponse:
+    """A quote the customer agreed to is spent: its page and any late confirm show its receipt, which says so."""
+    return redirect(reverse("subscriptions:receipt", args=[quote.public_id]) + "?again=1")
+
+
 @require_GET
 @customer_required
 def quote_detail(request: HttpRequest, quote_id) -> HttpResponse:
     quote = load_quote(request, quote_id)
+    if Consent.objects.filter(quote=quote).exists():
+        return _receipt_again(quote)
     return render(request, "changes/quote.html", _quote_context(request, quote))
 
 
@@ -124,6 +132,11 @@ def quote_commit(request: HttpRequest, quote_id) -> HttpResponse:
         )
     except services.CommitRefused as exc:
         quote = load_quote(request, quote_id)
+        if exc.code == "used" and Consent.objects.filter(quote=quote).exists():
+            # Back and resubmit, a second tab, a double click that lost the race: the receipt, never a new purchase.
+            if request.htmx:
+                return render(request, "changes/receipt.html#outcome", _receipt_context(quote, again=True))
+            return render(request, "changes/receipt.html", _receipt_context(quote, again=True), status=409)
         context = _quote_context(request, quote, refusal=exc.message, refusal_code=exc.code)
         if request.htmx:
             return render(request, "changes/quote.html#quote", context)
@@ -145,11 +158,16 @@ def quote_commit(request: HttpRequest, quote_id) -> HttpResponse:
     return redirect("subscriptions:receipt", quote_id=outcome.quote.public_id)
 
 
-def _receipt_context(quote: Quote) -> dict:
+def _receipt_context(quote: Quote, *, again: bool = False) -> dict:
     consent = Consent.objects.filter(quote=quote).first()
+    receipt_url = reverse("subscriptions:receipt", args=[quote.public_id])
+    again = again and consent is not None
     return {
         "quote": quote,
         "consent": consent,
+        "already_confirmed": again,
+        "state_phrase": formatting.quote_state_phrase(quote.shown_state),
+        "receipt_url": receipt_url + ("?again=1" if again else ""),
         "timeline": [
             (entry.created_at, label)
             for entry in quote.ledger_entries.order_by("created_at", "id")
@@ -165,9 +183,10 @@ def _receipt_context(quote: Quote) -> dict:
 def receipt(request: HttpRequest, quote_id) -> HttpResponse:
     """The receipt; htmx polls its outcome fragment while the change is still being confirmed or paid."""
     quote = load_quote(request, quote_id)
+    context = _receipt_context(quote, again=request.GET.get("again") == "1")
     if request.htmx:
-        return render(request, "changes/receipt.html#outcome", _receipt_context(quote))
-    return render(request, "changes/receipt.html", _receipt_context(quote))
+        return render(request, "changes/receipt.html#outcome", context)
+    return render(request, "changes/receipt.html", context)
 
 
 @require_GET
