@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 
 from django.contrib import messages
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -207,5 +209,21 @@ def consent_record_download(request: HttpRequest, quote_id) -> JsonResponse:
 @require_GET
 @customer_required
 def history(request: HttpRequest) -> HttpResponse:
-    quotes = Quote.objects.filter(customer=request.customer).select_related("consent").order_by("-created_at", "-id")
-    return render(request, "changes/history.html", {"quotes": quotes})
+    """The changes the customer agreed to, with their outcomes, and each open quote once (the newest per item).
+
+    Prices looked at and never agreed to (expired or replaced) are not changes; they stay in the ledger for support.
+    """
+    agreed_or_open = Q(consent__isnull=False) | Q(state=QuoteState.QUOTED, expires_at__gt=timezone.now())
+    quotes = (
+        Quote.objects.filter(agreed_or_open, customer=request.customer)
+        .select_related("consent")
+        .order_by("-created_at", "-id")
+    )
+    shown, open_targets = [], set()
+    for quote in quotes:
+        if quote.state == QuoteState.QUOTED:
+            if (quote.subscription_id, quote.target) in open_targets:
+                continue
+            open_targets.add((quote.subscription_id, quote.target))
+        shown.append(quote)
+    return render(request, "changes/history.html", {"quotes": shown})
