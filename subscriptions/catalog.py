@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext
 
 from subscriptions.cleverbridge import AddItem, CleverbridgeError, Rejected, Subscription, SubscriptionItem, get_client
 from subscriptions.models import CatalogProduct, ChangeKind
@@ -175,7 +176,7 @@ def offers_for(subscription: Subscription) -> list[Offer]:
                     Offer(
                         kind=ChangeKind.INCREASE,
                         subscription_id=subscription.id,
-                        label=f"Add seats to {name}",
+                        label=gettext("Add seats to %(product)s") % {"product": name},
                         running_no=item.running_no,
                         product_id=item.product_id,
                         product_name=name,
@@ -215,7 +216,7 @@ def offers_for(subscription: Subscription) -> list[Offer]:
                 Offer(
                     kind=ChangeKind.ADDON,
                     subscription_id=subscription.id,
-                    label=f"Add {addon.name}",
+                    label=gettext("Add %(product)s") % {"product": addon.name},
                     description=addon.description,
                     product_name=addon.name,
                     min_quantity=addon.quantity,
