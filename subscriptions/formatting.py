@@ -24,6 +24,7 @@ from subscriptions.models import ChangeKind, Quote
 __all__ = [
     "CONSENT_TEXT_VERSION",
     "babel_locale",
+    "charge_difference",
     "consent_text",
     "format_date",
     "format_datetime",
@@ -32,6 +33,7 @@ __all__ = [
     "interval_phrase",
     "payment_label",
     "quote_state_phrase",
+    "reconsent_explanation",
     "renewal_type_label",
     "status_label",
     "timeline_label",
@@ -221,3 +223,86 @@ def consent_text(quote: Quote, *, language: str | None = None) -> str:
             % values
         )
         return f"{what} {money}"
+
+
+# --- Why a price differs from what the customer saw ------------------------------------------
+
+PRICE_REASONS = frozenset({"currency", "charge_now", "recurring"})
+
+
+def reconsent_explanation(old: Quote, new: Quote, reasons: list[str]) -> tuple[str, list[str]]:
+    """The re-consent banner's heading and one sentence per thing that changed since the customer agreed.
+
+    `reasons` are those the commit's fresh check recorded (ledger `change.reconsent_required`); the heading speaks of
+    the price only when the price is among them.
+    """
+    if PRICE_REASONS & set(reasons):
+        heading = gettext("The price changed since you agreed. Nothing was charged.")
+    else:
+        heading = gettext("Something changed since you agreed. Nothing was charged.")
+    money = {
+        "old_now": format_money(old.charge_now_gross, old.currency),
+        "new_now": format_money(new.charge_now_gross, new.currency),
+        "old_recurring": format_money(old.next_billing_gross, old.currency),
+        "new_recurring": format_money(new.next_billing_gross, new.currency),
+    }
+    sentences = []
+    for reason in reasons:
+        if reason == "currency":
+            sentence = gettext("The billing provider now prices it in %(new)s instead of %(old)s.") % {
+                "new": new.currency,
+                "old": old.currency,
+            }
+        elif reason == "charge_now":
+            sentence = gettext("The amount charged now went up from %(old_now)s to %(new_now)s.") % money
+        elif reason == "recurring":
+            sentence = (
+                gettext("The price for each billing period went up from %(old_recurring)s to %(new_recurring)s.")
+                % money
+            )
+        elif reason == "next_billing_date":
+            sentence = gettext("The billing period moved on: the next billing date is now %(date)s.") % {
+                "date": format_date(new.next_billing_date)
+            }
+        elif reason == "quantity":
+            sentence = gettext(
+                "The item now has %(now)d seats, not %(before)d, so the change now takes it to %(after)d seats."
+            ) % {"now": new.quantity_before, "before": old.quantity_before, "after": new.quantity_after}
+        elif reason == "payment_method":
+            sentence = gettext("The card on file is now another one (%(payment)s).") % {"payment": payment_label(new)}
+        else:
+            sentence = gettext("The change had to be adjusted to the subscription as it is now.")
+        if sentence not in sentences:
+            sentences.append(sentence)
+    return heading, sentences
+
+
+def charge_difference(quote: Quote) -> str:
+    """Why the confirmed charge differs from the quoted one, in one sentence; "" when it does not differ.
+
+    A lower charge is the only difference a commit goes ahead with: less of the period was left when the customer
+    confirmed (anything higher or otherwise different asks for consent again).
+    """
+    confirmed = quote.confirmed_charge_now_gross
+    if confirmed is None or confirmed == quote.charge_now_gross:
+        return ""
+    values = {
+        "confirmed": format_money(confirmed, quote.currency),
+        "quoted": format_money(quote.charge_now_gross, quote.currency),
+        "until": format_date(quote.next_billing_date),
+    }
+    if confirmed < quote.charge_now_gross:
+        return (
+            gettext(
+                "You were charged %(confirmed)s now instead of the quoted %(quoted)s because less time was left "
+                "until %(until)s when you confirmed than when the price was quoted."
+            )
+            % values
+        )
+    return (
+        gettext(
+            "You were charged %(confirmed)s now instead of the quoted %(quoted)s. Our support team checks this "
+            "charge and will contact you."
+        )
+        % values
+    )

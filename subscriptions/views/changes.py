@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 
-from django.contrib import messages
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -36,8 +35,22 @@ def _user_agent(request: HttpRequest) -> str:
     return request.META.get("HTTP_USER_AGENT", "")
 
 
+def _reconsent(quote: Quote) -> dict:
+    """For a quote that replaced an agreed one: the banner naming what changed since the customer agreed."""
+    if quote.state != QuoteState.QUOTED:
+        return {}
+    old = Quote.objects.filter(superseded_by=quote).first()
+    if old is None:
+        return {}
+    entry = old.ledger_entries.filter(action="change.reconsent_required").order_by("-id").first()
+    reasons = list(entry.data.get("reasons", [])) if entry is not None else []
+    heading, sentences = formatting.reconsent_explanation(old, quote, reasons)
+    return {"reconsent_from": old, "reconsent_heading": heading, "reconsent_reasons": sentences}
+
+
 def _quote_context(request: HttpRequest, quote: Quote, **extra) -> dict:
     return {
+        **_reconsent(quote),
         "quote": quote,
         "consent_text": formatting.consent_text(quote),
         "payment_label": formatting.payment_label(quote),
@@ -148,11 +161,7 @@ def quote_commit(request: HttpRequest, quote_id) -> HttpResponse:
     if outcome.reconsent_quote is not None:
         new_quote = outcome.reconsent_quote
         if request.htmx:
-            context = _quote_context(request, new_quote, reconsent_from=outcome.quote)
-            return render(request, "changes/quote.html#quote", context)
-        messages.warning(
-            request, _("The price changed since you agreed. Nothing was charged. Please review the new quote.")
-        )
+            return render(request, "changes/quote.html#quote", _quote_context(request, new_quote))
         return redirect("subscriptions:quote", quote_id=new_quote.public_id)
 
     if request.htmx:
@@ -177,6 +186,7 @@ def _receipt_context(quote: Quote, *, again: bool = False) -> dict:
         ],
         "payment_label": formatting.payment_label(quote),
         "interval_phrase": formatting.interval_phrase(quote.interval_months, quote.interval_days),
+        "charge_difference": formatting.charge_difference(quote),
     }
 
 
