@@ -7,6 +7,7 @@ alone, so what was shown, what was agreed and what the ledger keeps are the same
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -30,6 +31,7 @@ __all__ = [
     "format_datetime",
     "format_money",
     "format_month",
+    "format_validity",
     "interval_phrase",
     "payment_label",
     "quote_state_phrase",
@@ -37,6 +39,7 @@ __all__ = [
     "renewal_type_label",
     "status_label",
     "timeline_label",
+    "with_currency",
 ]
 
 DATE_PATTERNS = {"en": "d MMMM y", "de": "d. MMMM y"}
@@ -80,6 +83,26 @@ def format_datetime(value: datetime | None, locale: str | None = None) -> str:
         return ""
     moment = timezone.localtime(value) if timezone.is_aware(value) else value
     return f"{format_date(moment, locale)}, {moment:%H:%M} {moment.tzname() or 'UTC'}"
+
+
+def format_validity(value: datetime, *, now: datetime | None = None, locale: str | None = None) -> str:
+    """Until when something holds: "today, 13:12 UTC" on the day itself, else with its date, as format_datetime."""
+    moment = timezone.localtime(value) if timezone.is_aware(value) else value
+    today = timezone.localtime(now or timezone.now())
+    if moment.date() != today.date():
+        return format_datetime(value, locale)
+    with translation.override(locale or translation.get_language()):
+        return gettext("today, %(time)s") % {"time": f"{moment:%H:%M} {moment.tzname() or 'UTC'}"}
+
+
+BARE_AMOUNT = re.compile(r"(?<![\d.,$€£¥])(\d+\.\d{2})(?![\d%])")
+
+
+def with_currency(text: str, currency: str, locale: str | None = None) -> str:
+    """Amounts written bare in the catalog's own words ("Second seat at 600.00/year") as money in `currency`."""
+    if not text or not currency:
+        return text
+    return BARE_AMOUNT.sub(lambda match: format_money(Decimal(match.group(1)), currency, locale), text)
 
 
 TIMELINE_LABELS = {
