@@ -11,7 +11,8 @@ class ChangeRequestForm(forms.Form):
 
     kind = forms.ChoiceField(choices=ChangeKind.choices)
     running_no = forms.IntegerField(required=False, min_value=1)
-    quantity = forms.IntegerField(required=False, min_value=1, max_value=100_000, label=_("Seats to add"))
+    # No upper bound here: the catalog's limit for the item is checked by the service, which names it to the customer.
+    quantity = forms.IntegerField(required=False, min_value=1, label=_("Seats to add"))
     product_id = forms.IntegerField(required=False, min_value=1)
 
     def clean(self):
