@@ -37,6 +37,7 @@ __all__ = [
     "quote_state_phrase",
     "reconsent_explanation",
     "renewal_type_label",
+    "staff_state_label",
     "status_label",
     "timeline_label",
     "with_currency",
@@ -138,6 +139,26 @@ QUOTE_STATE_PHRASES = {
     "expired": _("expired"),
 }
 """A quote's state inside a sentence ("…; it is paid.")."""
+
+
+STAFF_STATE_LABELS = {
+    "quoted": "Waiting for the customer to agree",
+    "committing": "Being sent",
+    "committed": "Committed",
+    "rejected": "Declined by the vendor",
+    "not_sent": "Not sent",
+    "outcome_unknown": "Outcome unknown, being reconciled",
+    "superseded": "Replaced (terms changed before commit)",
+    "expired": "Expired unused",
+    "paid": "Paid",
+    "failed": "Not applied",
+}
+"""A quote's state in the support console's words (English only, like the console): the QuoteState labels speak
+to the customer ("Awaiting your consent"), and the agent reading them is not the one consenting."""
+
+
+def staff_state_label(state: str) -> str:
+    return STAFF_STATE_LABELS.get(str(state), str(state))
 
 
 def quote_state_phrase(state: str) -> str:

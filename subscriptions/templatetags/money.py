@@ -10,6 +10,7 @@ from subscriptions.formatting import (
     format_validity,
     interval_phrase,
     renewal_type_label,
+    staff_state_label,
     status_label,
     with_currency,
 )
@@ -47,6 +48,12 @@ def validity(value) -> str:
 def with_currency_filter(value, currency) -> str:
     """The catalog's words with any bare amount in them written as money in `currency`."""
     return with_currency(str(value), currency)
+
+
+@register.filter
+def staff_state(quote) -> str:
+    """A quote's state as the support console words it."""
+    return staff_state_label(quote.shown_state)
 
 
 @register.filter
