@@ -88,6 +88,13 @@ if not DEBUG:
             "SANDBOX_ENABLED is on while DEBUG is off; set SANDBOX_ALLOW_WITHOUT_DEBUG=true if that is intended"
         )
 
+# Whom customers contact, shown wherever a page tells them to contact us (the demo's address by default).
+SUPPORT_CONTACT = {
+    "email": env.str("SUPPORT_EMAIL", default="support@example.com"),
+    "url": env.str("SUPPORT_URL", default=""),
+    "phone": env.str("SUPPORT_PHONE", default=""),
+}
+
 # The vendor's subscription API (the sandbox by default).
 CLEVERBRIDGE_API_URL = env.str(
     "CLEVERBRIDGE_API_URL", default=f"http://127.0.0.1:{PORT}/sandbox/api" if SANDBOX_ENABLED else ""
@@ -271,6 +278,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "subscriptions.views.context.support_contact",
             ],
         },
     },

@@ -37,8 +37,10 @@ __all__ = [
     "quote_state_phrase",
     "reconsent_explanation",
     "renewal_type_label",
+    "sca_may_apply",
     "staff_state_label",
     "status_label",
+    "status_sentence",
     "timeline_label",
     "with_currency",
 ]
@@ -171,10 +173,87 @@ def timeline_label(action: str) -> str | None:
     return str(label) if label is not None else None
 
 
+CUSTOMER_STATUS_LABELS = {
+    3: _("Ended"),
+    4: _("Payment overdue"),
+    5: _("On hold"),
+    6: _("Starting"),
+    7: _("Managed elsewhere"),
+    8: _("Awaiting a new order"),
+}
+"""The vendor's words for a status where they mean nothing to a customer ("Grace", "Hold", "Handled by client")."""
+
+STATUS_SENTENCES = {
+    2: _("This subscription has ended and is no longer billed."),
+    3: _("This subscription has ended and is no longer billed."),
+    4: _(
+        "The last payment for this subscription did not go through. Please update your payment method so that it "
+        "continues; until then it cannot be changed here."
+    ),
+    5: _("This subscription is on hold because a payment failed. It cannot be changed here until it is paid."),
+    6: _("This subscription starts once its first payment is confirmed. It cannot be changed here before then."),
+    7: _("This subscription is managed outside this portal, so it cannot be changed here."),
+    8: _("This subscription is waiting for a new order, so it cannot be changed here."),
+}
+
+ENDED_STATUSES = frozenset({2, 3})
+"""Deactivated and finished: not billed again, so no "next billing" is shown."""
+
+
 def status_label(status: int) -> str:
-    """The vendor's status number in words, translatable."""
-    label = STATUS_LABELS.get(status)
+    """The vendor's status number in words a customer understands, translatable."""
+    label = CUSTOMER_STATUS_LABELS.get(status) or STATUS_LABELS.get(status)
     return str(label) if label is not None else str(_("Unknown status ({status})")).format(status=status)
+
+
+def status_sentence(status: int) -> str:
+    """What a subscription that is not active means for the customer, in one or two sentences."""
+    sentence = STATUS_SENTENCES.get(status)
+    if sentence is None:
+        return gettext("This subscription is not active, so it cannot be changed here.")
+    return str(sentence)
+
+
+EEA = frozenset(
+    {
+        "AT",
+        "BE",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "EE",
+        "ES",
+        "FI",
+        "FR",
+        "GR",
+        "HR",
+        "HU",
+        "IE",
+        "IS",
+        "IT",
+        "LI",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "NO",
+        "PL",
+        "PT",
+        "RO",
+        "SE",
+        "SI",
+        "SK",
+    }
+)
+"""The European Economic Area, where Strong Customer Authentication applies (PSD2)."""
+
+
+def sca_may_apply(country: str | None) -> bool:
+    """Whether the bank may ask the customer to confirm a card payment: in the EEA, or when we do not know."""
+    return not country or country.upper() in EEA
 
 
 def format_month(year: int | None, month: int | None, locale: str | None = None) -> str:

@@ -48,9 +48,17 @@ def _reconsent(quote: Quote) -> dict:
     return {"reconsent_from": old, "reconsent_heading": heading, "reconsent_reasons": sentences}
 
 
+def _sca_note(quote: Quote) -> bool:
+    """The bank-confirmation sentence for a card payment, unless the customer's country is known to be outside the
+    EEA. Neither the vendor's subscription read nor our customer record carries a country today, so it shows for
+    every card; `country` on the customer record is where it would come from."""
+    return quote.is_card and formatting.sca_may_apply(getattr(quote.customer, "country", None))
+
+
 def _quote_context(request: HttpRequest, quote: Quote, **extra) -> dict:
     return {
         **_reconsent(quote),
+        "sca_note": _sca_note(quote),
         "quote": quote,
         "consent_text": formatting.consent_text(quote),
         "payment_label": formatting.payment_label(quote),
@@ -187,6 +195,7 @@ def _receipt_context(quote: Quote, *, again: bool = False) -> dict:
         "payment_label": formatting.payment_label(quote),
         "interval_phrase": formatting.interval_phrase(quote.interval_months, quote.interval_days),
         "charge_difference": formatting.charge_difference(quote),
+        "sca_note": _sca_note(quote),
     }
 
 
