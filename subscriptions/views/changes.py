@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 
 from subscriptions import formatting, ledger, services
 from subscriptions.access import customer_required, load_quote, load_subscription
@@ -173,8 +174,20 @@ def quote_commit(request: HttpRequest, quote_id) -> HttpResponse:
         return redirect("subscriptions:quote", quote_id=new_quote.public_id)
 
     if request.htmx:
-        return render(request, "changes/receipt.html#outcome", _receipt_context(outcome.quote))
+        response = render(request, "changes/receipt.html#outcome", _receipt_context(outcome.quote))
+        return _subscription_changed(response, outcome.quote)
     return redirect("subscriptions:receipt", quote_id=outcome.quote.public_id)
+
+
+SUBSCRIPTION_CHANGED = "subscription-changed"
+"""The event the subscription page's sections listen to: they fetch themselves again (the read cache was
+invalidated by the commit, so they show the subscription as it is now)."""
+
+
+def _subscription_changed(response: HttpResponse, quote: Quote) -> HttpResponse:
+    if quote.state in (QuoteState.COMMITTED, QuoteState.PAID):
+        trigger_client_event(response, SUBSCRIPTION_CHANGED)
+    return response
 
 
 def _receipt_context(quote: Quote, *, again: bool = False) -> dict:
@@ -206,7 +219,9 @@ def receipt(request: HttpRequest, quote_id) -> HttpResponse:
     quote = load_quote(request, quote_id)
     context = _receipt_context(quote, again=request.GET.get("again") == "1")
     if request.htmx:
-        return render(request, "changes/receipt.html#outcome", context)
+        response = render(request, "changes/receipt.html#outcome", context)
+        # The poll that finds the change settled tells the page around it, as the commit's answer does.
+        return _subscription_changed(response, quote) if not quote.awaiting_confirmation else response
     return render(request, "changes/receipt.html", context)
 
 
