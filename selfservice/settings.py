@@ -75,6 +75,8 @@ SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", DEBUG)
 SANDBOX_ALLOW_WITHOUT_DEBUG = env_bool("SANDBOX_ALLOW_WITHOUT_DEBUG", False)
 SANDBOX_RATE_LIMIT_PER_SECOND = env_int("SANDBOX_RATE_LIMIT_PER_SECOND", 30)
 SANDBOX_RATE_LIMIT_BLOCK_SECONDS = env_int("SANDBOX_RATE_LIMIT_BLOCK_SECONDS", 60)
+# With the sandbox as the vendor, customer pages say where its test clock stands (read from its control API).
+DEMO_CLOCK_BANNER = env_bool("DEMO_CLOCK_BANNER", SANDBOX_ENABLED)
 # Payments marked as test purchases (statusId TST) are processed, not ignored: on with the sandbox, never in production.
 CLEVERBRIDGE_ACCEPT_TEST_PURCHASES = env_bool("CLEVERBRIDGE_ACCEPT_TEST_PURCHASES", SANDBOX_ENABLED)
 
@@ -279,6 +281,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "subscriptions.views.context.support_contact",
+                "subscriptions.views.context.demo_clock",
             ],
         },
     },
