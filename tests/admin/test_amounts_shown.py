@@ -80,3 +80,20 @@ def test_nor_do_the_sandboxs_pages_in_the_same_console(a_change, roles):
 
 def test_the_check_finds_a_bare_amount():
     assert bare_amounts("<td>1159.890</td><td>$1,159.89</td><pre>1159.89</pre>") == ["1159.890"]
+
+
+def test_console_pages_write_dates_the_one_way(agent_client, anna, vendor, catalog):
+    from subscriptions.models import AssistedChange
+    from tests.admin.test_assisted import prepare
+
+    prepare(agent_client, anna, MONTHLY, kind="increase", running_no=1, quantity=15)
+    pages = [
+        reverse("admin:subscriptions_assistedchange_change", args=[AssistedChange.objects.get().pk]),
+        reverse("admin:subscriptions_customer_change", args=[anna.pk]),
+        reverse("admin:subscriptions_customer_prepare", args=[anna.pk]),
+    ]
+    for url in pages:
+        html = agent_client.get(url).content.decode()
+        visible = re.sub(r"<[^>]+>", " ", re.sub(r"<(pre|script|style)\b.*?</\1>", " ", html, flags=re.S))
+        assert re.findall(r"\b20\d\d-\d\d-\d\d\b", visible) == [], url
+    assert "23 May 2026" in agent_client.get(pages[0]).content.decode()
