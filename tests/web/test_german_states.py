@@ -161,3 +161,8 @@ def test_the_leftover_check_finds_english():
     found = english_leftovers("Hinweis: Please tick the box to agree before confirming.")
     assert "Please tick the box to agree before confirming." in found and "the" in found
     assert english_leftovers("Ihre Änderung ist erledigt.") == []
+
+
+@pytest.mark.parametrize("url", ["/sign-in/", "/sign-in/no-such-link/", "/no-such-page/"])
+def test_the_pages_before_signing_in_are_german(client, vendor, url):
+    assert english_leftovers(visible(client.get(url, **DE))) == []
