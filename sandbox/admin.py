@@ -1,5 +1,8 @@
 """The sandbox's rows in the admin, read-mostly: the scenario files and the API are how data changes."""
 
+from decimal import ROUND_HALF_UP, Decimal
+
+from babel.numbers import format_currency, get_currency_precision
 from django.contrib import admin
 
 from sandbox.models import (
@@ -26,10 +29,22 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+def money(amount: Decimal, currency: str) -> str:
+    """ "$1,159.89": the stored three decimals rounded half-up to the currency's minor unit, with its symbol."""
+    rounded = amount.quantize(Decimal(1).scaleb(-get_currency_precision(currency)), rounding=ROUND_HALF_UP)
+    return format_currency(rounded, currency, locale="en_US")
+
+
 class PriceTierInline(admin.TabularInline):
     model = PriceTier
     extra = 0
     can_delete = False
+    fields = ["currency", "first_seat", "unit_price"]
+    readonly_fields = ["unit_price"]
+
+    @admin.display(description="unit gross")
+    def unit_price(self, tier):
+        return money(tier.unit_gross, tier.currency)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -41,6 +56,7 @@ class PriceTierInline(admin.TabularInline):
 class SubscriptionItemInline(PriceTierInline):
     model = SubscriptionItem
     fields = ["running_no", "version", "is_current", "product", "quantity", "status", "version_active_date"]
+    readonly_fields = []
 
 
 @admin.register(Product)
@@ -65,8 +81,32 @@ class SubscriptionAdmin(ReadOnlyAdmin):
 
 @admin.register(Purchase)
 class PurchaseAdmin(ReadOnlyAdmin):
-    list_display = ["vendor_id", "subscription", "running_no", "category", "gross", "net", "vat", "currency"]
+    list_display = ["vendor_id", "subscription", "running_no", "category", "gross_amount", "net_amount", "vat_amount"]
     list_filter = ["category", "currency"]
+    fields = [
+        "subscription",
+        "item_version",
+        "running_no",
+        "interval_no",
+        "category",
+        "gross_amount",
+        "net_amount",
+        "vat_amount",
+        "created_at",
+    ]
+    readonly_fields = ["gross_amount", "net_amount", "vat_amount"]
+
+    @admin.display(description="gross", ordering="gross")
+    def gross_amount(self, purchase):
+        return money(purchase.gross, purchase.currency)
+
+    @admin.display(description="net", ordering="net")
+    def net_amount(self, purchase):
+        return money(purchase.net, purchase.currency)
+
+    @admin.display(description="VAT", ordering="vat")
+    def vat_amount(self, purchase):
+        return money(purchase.vat, purchase.currency)
 
 
 @admin.register(OutboxEmail)

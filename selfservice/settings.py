@@ -75,6 +75,8 @@ SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", DEBUG)
 SANDBOX_ALLOW_WITHOUT_DEBUG = env_bool("SANDBOX_ALLOW_WITHOUT_DEBUG", False)
 SANDBOX_RATE_LIMIT_PER_SECOND = env_int("SANDBOX_RATE_LIMIT_PER_SECOND", 30)
 SANDBOX_RATE_LIMIT_BLOCK_SECONDS = env_int("SANDBOX_RATE_LIMIT_BLOCK_SECONDS", 60)
+# With the sandbox as the vendor, customer pages say where its test clock stands (read from its control API).
+DEMO_CLOCK_BANNER = env_bool("DEMO_CLOCK_BANNER", SANDBOX_ENABLED)
 # Payments marked as test purchases (statusId TST) are processed, not ignored: on with the sandbox, never in production.
 CLEVERBRIDGE_ACCEPT_TEST_PURCHASES = env_bool("CLEVERBRIDGE_ACCEPT_TEST_PURCHASES", SANDBOX_ENABLED)
 
@@ -87,6 +89,13 @@ if not DEBUG:
         raise ImproperlyConfigured(
             "SANDBOX_ENABLED is on while DEBUG is off; set SANDBOX_ALLOW_WITHOUT_DEBUG=true if that is intended"
         )
+
+# Whom customers contact, shown wherever a page tells them to contact us (the demo's address by default).
+SUPPORT_CONTACT = {
+    "email": env.str("SUPPORT_EMAIL", default="support@example.com"),
+    "url": env.str("SUPPORT_URL", default=""),
+    "phone": env.str("SUPPORT_PHONE", default=""),
+}
 
 # The vendor's subscription API (the sandbox by default).
 CLEVERBRIDGE_API_URL = env.str(
@@ -271,6 +280,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "subscriptions.views.context.support_contact",
+                "subscriptions.views.context.demo_clock",
             ],
         },
     },

@@ -7,6 +7,7 @@ alone, so what was shown, what was agreed and what the ledger keeps are the same
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -25,17 +26,25 @@ __all__ = [
     "CONSENT_TEXT_VERSION",
     "babel_locale",
     "cancel_reason_label",
+    "charge_difference",
     "consent_text",
     "format_date",
     "format_datetime",
     "format_money",
     "format_month",
+    "format_validity",
     "interval_phrase",
     "kind_label",
     "payment_label",
+    "quote_state_phrase",
+    "reconsent_explanation",
     "renewal_type_label",
+    "sca_may_apply",
+    "staff_state_label",
     "status_label",
+    "status_sentence",
     "timeline_label",
+    "with_currency",
 ]
 
 DATE_PATTERNS = {"en": "d MMMM y", "de": "d. MMMM y"}
@@ -81,6 +90,26 @@ def format_datetime(value: datetime | None, locale: str | None = None) -> str:
     return f"{format_date(moment, locale)}, {moment:%H:%M} {moment.tzname() or 'UTC'}"
 
 
+def format_validity(value: datetime, *, now: datetime | None = None, locale: str | None = None) -> str:
+    """Until when something holds: "today, 13:12 UTC" on the day itself, else with its date, as format_datetime."""
+    moment = timezone.localtime(value) if timezone.is_aware(value) else value
+    today = timezone.localtime(now or timezone.now())
+    if moment.date() != today.date():
+        return format_datetime(value, locale)
+    with translation.override(locale or translation.get_language()):
+        return gettext("today, %(time)s") % {"time": f"{moment:%H:%M} {moment.tzname() or 'UTC'}"}
+
+
+BARE_AMOUNT = re.compile(r"(?<![\d.,$€£¥])(\d+\.\d{2})(?![\d%])")
+
+
+def with_currency(text: str, currency: str, locale: str | None = None) -> str:
+    """Amounts written bare in the catalog's own words ("Second seat at 600.00/year") as money in `currency`."""
+    if not text or not currency:
+        return text
+    return BARE_AMOUNT.sub(lambda match: format_money(Decimal(match.group(1)), currency, locale), text)
+
+
 TIMELINE_LABELS = {
     "change.quoted": _("Price quoted"),
     "change.prepared_by_agent": _("Prepared for you by our support team"),
@@ -101,15 +130,132 @@ TIMELINE_LABELS = {
 """What a customer's receipt says for each ledger action; actions not listed stay in the admin only."""
 
 
+QUOTE_STATE_PHRASES = {
+    "quoted": _("waiting for your agreement"),
+    "committing": _("being confirmed with the billing provider"),
+    "outcome_unknown": _("being confirmed with the billing provider"),
+    "committed": _("done"),
+    "paid": _("paid"),
+    "rejected": _("declined by the billing provider, and nothing was charged"),
+    "not_sent": _("not sent, and nothing was charged"),
+    "failed": _("not applied, and nothing was charged"),
+    "superseded": _("replaced by a new quote, and nothing was charged"),
+    "expired": _("expired"),
+}
+"""A quote's state inside a sentence ("…; it is paid.")."""
+
+
+STAFF_STATE_LABELS = {
+    "quoted": "Waiting for the customer to agree",
+    "committing": "Being sent",
+    "committed": "Committed",
+    "rejected": "Declined by the vendor",
+    "not_sent": "Not sent",
+    "outcome_unknown": "Outcome unknown, being reconciled",
+    "superseded": "Replaced (terms changed before commit)",
+    "expired": "Expired unused",
+    "paid": "Paid",
+    "failed": "Not applied",
+}
+"""A quote's state in the support console's words (English only, like the console): the QuoteState labels speak
+to the customer ("Awaiting your consent"), and the agent reading them is not the one consenting."""
+
+
+def staff_state_label(state: str) -> str:
+    return STAFF_STATE_LABELS.get(str(state), str(state))
+
+
+def quote_state_phrase(state: str) -> str:
+    phrase = QUOTE_STATE_PHRASES.get(str(state))
+    return str(phrase) if phrase is not None else str(state)
+
+
 def timeline_label(action: str) -> str | None:
     label = TIMELINE_LABELS.get(action)
     return str(label) if label is not None else None
 
 
+CUSTOMER_STATUS_LABELS = {
+    3: _("Ended"),
+    4: _("Payment overdue"),
+    5: _("On hold"),
+    6: _("Starting"),
+    7: _("Managed elsewhere"),
+    8: _("Awaiting a new order"),
+}
+"""The vendor's words for a status where they mean nothing to a customer ("Grace", "Hold", "Handled by client")."""
+
+STATUS_SENTENCES = {
+    2: _("This subscription has ended and is no longer billed."),
+    3: _("This subscription has ended and is no longer billed."),
+    4: _(
+        "The last payment for this subscription did not go through. Please update your payment method so that it "
+        "continues; until then it cannot be changed here."
+    ),
+    5: _("This subscription is on hold because a payment failed. It cannot be changed here until it is paid."),
+    6: _("This subscription starts once its first payment is confirmed. It cannot be changed here before then."),
+    7: _("This subscription is managed outside this portal, so it cannot be changed here."),
+    8: _("This subscription is waiting for a new order, so it cannot be changed here."),
+}
+
+ENDED_STATUSES = frozenset({2, 3})
+"""Deactivated and finished: not billed again, so no "next billing" is shown."""
+
+
 def status_label(status: int) -> str:
-    """The vendor's status number in words, translatable."""
-    label = STATUS_LABELS.get(status)
+    """The vendor's status number in words a customer understands, translatable."""
+    label = CUSTOMER_STATUS_LABELS.get(status) or STATUS_LABELS.get(status)
     return str(label) if label is not None else str(_("Unknown status ({status})")).format(status=status)
+
+
+def status_sentence(status: int) -> str:
+    """What a subscription that is not active means for the customer, in one or two sentences."""
+    sentence = STATUS_SENTENCES.get(status)
+    if sentence is None:
+        return gettext("This subscription is not active, so it cannot be changed here.")
+    return str(sentence)
+
+
+EEA = frozenset(
+    {
+        "AT",
+        "BE",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "EE",
+        "ES",
+        "FI",
+        "FR",
+        "GR",
+        "HR",
+        "HU",
+        "IE",
+        "IS",
+        "IT",
+        "LI",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "NO",
+        "PL",
+        "PT",
+        "RO",
+        "SE",
+        "SI",
+        "SK",
+    }
+)
+"""The European Economic Area, where Strong Customer Authentication applies (PSD2)."""
+
+
+def sca_may_apply(country: str | None) -> bool:
+    """Whether the bank may ask the customer to confirm a card payment: in the EEA, or when we do not know."""
+    return not country or country.upper() in EEA
 
 
 def format_month(year: int | None, month: int | None, locale: str | None = None) -> str:
@@ -375,3 +521,86 @@ def kind_label(kind: str) -> str:
     """A kind of change in words, translatable (the model's labels are the admin's English)."""
     label = KIND_LABELS.get(kind)
     return str(label) if label is not None else kind
+
+
+# --- Why a price differs from what the customer saw ------------------------------------------
+
+PRICE_REASONS = frozenset({"currency", "charge_now", "recurring"})
+
+
+def reconsent_explanation(old: Quote, new: Quote, reasons: list[str]) -> tuple[str, list[str]]:
+    """The re-consent banner's heading and one sentence per thing that changed since the customer agreed.
+
+    `reasons` are those the commit's fresh check recorded (ledger `change.reconsent_required`); the heading speaks of
+    the price only when the price is among them.
+    """
+    if PRICE_REASONS & set(reasons):
+        heading = gettext("The price changed since you agreed. Nothing was charged.")
+    else:
+        heading = gettext("Something changed since you agreed. Nothing was charged.")
+    money = {
+        "old_now": format_money(old.charge_now_gross, old.currency),
+        "new_now": format_money(new.charge_now_gross, new.currency),
+        "old_recurring": format_money(old.next_billing_gross, old.currency),
+        "new_recurring": format_money(new.next_billing_gross, new.currency),
+    }
+    sentences = []
+    for reason in reasons:
+        if reason == "currency":
+            sentence = gettext("The billing provider now prices it in %(new)s instead of %(old)s.") % {
+                "new": new.currency,
+                "old": old.currency,
+            }
+        elif reason == "charge_now":
+            sentence = gettext("The amount charged now went up from %(old_now)s to %(new_now)s.") % money
+        elif reason == "recurring":
+            sentence = (
+                gettext("The price for each billing period went up from %(old_recurring)s to %(new_recurring)s.")
+                % money
+            )
+        elif reason == "next_billing_date":
+            sentence = gettext("The billing period moved on: the next billing date is now %(date)s.") % {
+                "date": format_date(new.next_billing_date)
+            }
+        elif reason == "quantity":
+            sentence = gettext(
+                "The item now has %(now)d seats, not %(before)d, so the change now takes it to %(after)d seats."
+            ) % {"now": new.quantity_before, "before": old.quantity_before, "after": new.quantity_after}
+        elif reason == "payment_method":
+            sentence = gettext("The card on file is now another one (%(payment)s).") % {"payment": payment_label(new)}
+        else:
+            sentence = gettext("The change had to be adjusted to the subscription as it is now.")
+        if sentence not in sentences:
+            sentences.append(sentence)
+    return heading, sentences
+
+
+def charge_difference(quote: Quote) -> str:
+    """Why the confirmed charge differs from the quoted one, in one sentence; "" when it does not differ.
+
+    A lower charge is the only difference a commit goes ahead with: less of the period was left when the customer
+    confirmed (anything higher or otherwise different asks for consent again).
+    """
+    confirmed = quote.confirmed_charge_now_gross
+    if confirmed is None or confirmed == quote.charge_now_gross:
+        return ""
+    values = {
+        "confirmed": format_money(confirmed, quote.currency),
+        "quoted": format_money(quote.charge_now_gross, quote.currency),
+        "until": format_date(quote.next_billing_date),
+    }
+    if confirmed < quote.charge_now_gross:
+        return (
+            gettext(
+                "You were charged %(confirmed)s now instead of the quoted %(quoted)s because less time was left "
+                "until %(until)s when you confirmed than when the price was quoted."
+            )
+            % values
+        )
+    return (
+        gettext(
+            "You were charged %(confirmed)s now instead of the quoted %(quoted)s. Our support team checks this "
+            "charge and will contact you."
+        )
+        % values
+    )

@@ -25,7 +25,8 @@ class ChangeRequestForm(forms.Form):
 
     kind = forms.ChoiceField(choices=ChangeKind.choices)
     running_no = forms.IntegerField(required=False, min_value=1)
-    quantity = forms.IntegerField(required=False, min_value=1, max_value=100_000, label=_("Seats"))
+    # No upper bound here: the catalog's limit for the item is checked by the service, which names it to the customer.
+    quantity = forms.IntegerField(required=False, min_value=1, label=_("Seats"))
     product_id = forms.IntegerField(required=False, min_value=1)
     reason_code = forms.ChoiceField(choices=CancelReason.choices, required=False)
     reason_text = forms.CharField(required=False, max_length=REASON_TEXT_MAX, strip=True)

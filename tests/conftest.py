@@ -55,6 +55,7 @@ def _test_settings(settings):
     settings.CLEVERBRIDGE_API_URL = SANDBOX_API_URL
     settings.CLEVERBRIDGE_API_USER = "sandbox"
     settings.CLEVERBRIDGE_API_PASSWORD = "sandbox"
+    settings.DEMO_CLOCK_BANNER = False  # its clock read would count as a vendor call; tests/web/test_demo_banner.py
     cache.clear()
     yield
     cache.clear()

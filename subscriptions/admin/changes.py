@@ -18,7 +18,7 @@ from django.utils.html import format_html
 
 from subscriptions import catalog, exports, ledger
 from subscriptions.admin.site import DateRangeFilter, IdSearchMixin, ReadOnlyAdmin, ReadOnlyMixin, pretty_json
-from subscriptions.formatting import cancel_reason_label, format_datetime, format_money
+from subscriptions.formatting import cancel_reason_label, format_datetime, format_money, staff_state_label
 from subscriptions.models import (
     GENESIS_HASH,
     AddOn,
@@ -30,6 +30,7 @@ from subscriptions.models import (
     LedgerHead,
     PlanSwitch,
     Quote,
+    QuoteState,
 )
 
 
@@ -150,7 +151,7 @@ def _csv_response(request, entries, scope, label: str) -> HttpResponse:
 
 
 class LedgerEntryInline(ReadOnlyMixin, admin.TabularInline):
-    """The change's whole history, oldest first, read-only."""
+    """The change's whole history, newest first (what happened last is what an agent asks about), read-only."""
 
     model = LedgerEntry
     fk_name = "quote"
@@ -158,7 +159,7 @@ class LedgerEntryInline(ReadOnlyMixin, admin.TabularInline):
     can_delete = False
     fields = ["created_at", "action", "actor", "ip", "details"]
     readonly_fields = fields
-    ordering = ["created_at", "id"]
+    ordering = ["-sequence"]
 
     @admin.display(description="by")
     def actor(self, entry):
@@ -206,6 +207,19 @@ def _split(gross: Decimal, net: Decimal | None, vat: Decimal | None, currency: s
     return "{} ({} net + {} VAT)".format(*money)
 
 
+class StateFilter(admin.SimpleListFilter):
+    """By state, in the console's words (the model's labels speak to the customer)."""
+
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [(state, staff_state_label(state)) for state in QuoteState.values]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(state=self.value()) if self.value() else queryset
+
+
 class AssistedFilter(admin.SimpleListFilter):
     title = "prepared by"
     parameter_name = "prepared"
@@ -233,13 +247,13 @@ class QuoteAdmin(IdSearchMixin, ExportMixin, ReadOnlyAdmin):
         "charged_now",
         "then_per_interval",
         "currency",
-        "state",
+        "status",
         "needs_support",
         "purchase_id",
         "prepared_by",
     ]
     list_filter = [
-        "state",
+        StateFilter,
         "kind",
         ("created_at", DateRangeFilter),
         "currency",
@@ -256,7 +270,10 @@ class QuoteAdmin(IdSearchMixin, ExportMixin, ReadOnlyAdmin):
     actions = ["export_csv", "export_cancellation_reasons"]
     inlines = [LedgerEntryInline]
     fieldsets = [
-        (None, {"fields": ["public_id", "customer", "subscription", "kind", "state", "vendor_message", "prepared_by"]}),
+        (
+            None,
+            {"fields": ["public_id", "customer", "subscription", "kind", "status", "vendor_message", "prepared_by"]},
+        ),
         (
             "What changes",
             {
@@ -312,6 +329,7 @@ class QuoteAdmin(IdSearchMixin, ExportMixin, ReadOnlyAdmin):
     ]
     readonly_fields = [
         "subscription",
+        "status",
         "seats",
         "effective",
         "reason",
@@ -358,6 +376,10 @@ class QuoteAdmin(IdSearchMixin, ExportMixin, ReadOnlyAdmin):
     @admin.display(description="reason")
     def reason(self, quote):
         return cancel_reason_label(quote.reason_code) if quote.reason_code else "-"
+
+    @admin.display(description="state", ordering="state")
+    def status(self, quote):
+        return staff_state_label(quote.shown_state)
 
     @admin.display(description="seats")
     def seats(self, quote):

@@ -55,10 +55,14 @@ class QuoteInline(ReadOnlyMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-    fields = ["created_at", "subscription_id", "kind", "product_name", "quantity_after", "charged_now", "state"]
+    fields = ["created_at", "subscription_id", "kind", "product_name", "quantity_after", "charged_now", "status"]
     readonly_fields = fields
     ordering = ["-created_at", "-id"]
     verbose_name_plural = "changes"
+
+    @admin.display(description="state")
+    def status(self, quote):
+        return formatting.staff_state_label(quote.shown_state)
 
     @admin.display(description="Charged now")
     def charged_now(self, quote):
@@ -222,7 +226,7 @@ class AssistedChangeAdmin(ReadOnlyAdmin):
 
     @admin.display(description="state")
     def state(self, prepared):
-        return prepared.quote.shown_state_label
+        return formatting.staff_state_label(prepared.quote.shown_state)
 
     def get_urls(self):
         send = path(

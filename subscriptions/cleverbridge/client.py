@@ -594,6 +594,28 @@ def make_transport() -> httpx.BaseTransport | None:
     return http_transport()
 
 
+def sandbox_clock(*, timeout: float = 1.0) -> datetime | None:
+    """Where the sandbox's test clock stands (its control API, beside its API), or None when it cannot be read.
+
+    Only for the demo's banner: never retried, never through the vendor budget, and a failure is no error.
+    """
+    base = settings.CLEVERBRIDGE_API_URL
+    if not base.endswith("/api"):
+        return None
+    try:
+        with httpx.Client(transport=make_transport(), timeout=timeout) as client:
+            response = client.get(
+                base.removesuffix("/api") + "/control/clock",
+                auth=(settings.CLEVERBRIDGE_API_USER, settings.CLEVERBRIDGE_API_PASSWORD),
+            )
+        if response.status_code != 200:
+            return None
+        moment = datetime.fromisoformat(str(response.json()["now"]).replace("Z", "+00:00"))
+    except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
 _shared: CleverbridgeClient | None = None
 _shared_from: tuple[object, VendorBudget] | None = None
 _shared_lock = threading.Lock()

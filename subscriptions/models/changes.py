@@ -286,16 +286,18 @@ class CancelReason(models.TextChoices):
 
 
 class QuoteState(models.TextChoices):
-    QUOTED = "quoted", "Awaiting your consent"
-    COMMITTING = "committing", "Being sent"
-    COMMITTED = "committed", "Done"
-    REJECTED = "rejected", "Declined by the vendor"
-    NOT_SENT = "not_sent", "Not sent"
-    OUTCOME_UNKNOWN = "outcome_unknown", "Being confirmed"
-    SUPERSEDED = "superseded", "Replaced by a new quote"
-    EXPIRED = "expired", "Expired"
-    PAID = "paid", "Paid"
-    FAILED = "failed", "Not applied"
+    """The labels are the customer's words (translated); the support console words them for itself."""
+
+    QUOTED = "quoted", _("Awaiting your consent")
+    COMMITTING = "committing", _("Being sent")
+    COMMITTED = "committed", _("Done")
+    REJECTED = "rejected", _("Declined by the vendor")
+    NOT_SENT = "not_sent", _("Not sent")
+    OUTCOME_UNKNOWN = "outcome_unknown", _("Being confirmed")
+    SUPERSEDED = "superseded", _("Replaced by a new quote")
+    EXPIRED = "expired", _("Expired")
+    PAID = "paid", _("Paid")
+    FAILED = "failed", _("Not applied")
 
 
 IN_FLIGHT_STATES = (QuoteState.COMMITTING, QuoteState.OUTCOME_UNKNOWN)

@@ -7,9 +7,12 @@ from subscriptions.formatting import (
     format_datetime,
     format_money,
     format_month,
+    format_validity,
     interval_phrase,
     renewal_type_label,
+    staff_state_label,
     status_label,
+    with_currency,
 )
 
 register = template.Library()
@@ -33,6 +36,24 @@ def longdate(value) -> str:
 @register.filter
 def longdatetime(value) -> str:
     return format_datetime(value)
+
+
+@register.filter
+def validity(value) -> str:
+    """Until when: "today, 13:12 UTC", or with the date on any other day."""
+    return format_validity(value) if value else ""
+
+
+@register.filter(name="with_currency")
+def with_currency_filter(value, currency) -> str:
+    """The catalog's words with any bare amount in them written as money in `currency`."""
+    return with_currency(str(value), currency)
+
+
+@register.filter
+def staff_state(quote) -> str:
+    """A quote's state as the support console words it."""
+    return staff_state_label(quote.shown_state)
 
 
 @register.filter

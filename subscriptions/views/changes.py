@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import logging
 
-from django.contrib import messages
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 
 from subscriptions import formatting, ledger, services
 from subscriptions.access import customer_required, load_quote, load_subscription
@@ -34,8 +37,30 @@ def _user_agent(request: HttpRequest) -> str:
     return request.META.get("HTTP_USER_AGENT", "")
 
 
+def _reconsent(quote: Quote) -> dict:
+    """For a quote that replaced an agreed one: the banner naming what changed since the customer agreed."""
+    if quote.state != QuoteState.QUOTED:
+        return {}
+    old = Quote.objects.filter(superseded_by=quote).first()
+    if old is None:
+        return {}
+    entry = old.ledger_entries.filter(action="change.reconsent_required").order_by("-id").first()
+    reasons = list(entry.data.get("reasons", [])) if entry is not None else []
+    heading, sentences = formatting.reconsent_explanation(old, quote, reasons)
+    return {"reconsent_from": old, "reconsent_heading": heading, "reconsent_reasons": sentences}
+
+
+def _sca_note(quote: Quote) -> bool:
+    """The bank-confirmation sentence for a card payment that charges something now, unless the customer's country is known to be outside the
+    EEA. Neither the vendor's subscription read nor our customer record carries a country today, so it shows for
+    every card; `country` on the customer record is where it would come from."""
+    return quote.is_card and quote.charge_expected and formatting.sca_may_apply(getattr(quote.customer, "country", None))
+
+
 def _quote_context(request: HttpRequest, quote: Quote, **extra) -> dict:
     return {
+        **_reconsent(quote),
+        "sca_note": _sca_note(quote),
         "quote": quote,
         "consent_text": formatting.consent_text(quote),
         "payment_label": formatting.payment_label(quote),
@@ -123,10 +148,17 @@ def _preview_problem(request: HttpRequest, subscription, message: str, *, status
     return render(request, "changes/preview_problem.html", context, status=status)
 
 
+def _receipt_again(quote: Quote) -> HttpResponse:
+    """A quote the customer agreed to is spent: its page and any late confirm show its receipt, which says so."""
+    return redirect(reverse("subscriptions:receipt", args=[quote.public_id]) + "?again=1")
+
+
 @require_GET
 @customer_required
 def quote_detail(request: HttpRequest, quote_id) -> HttpResponse:
     quote = load_quote(request, quote_id)
+    if Consent.objects.filter(quote=quote).exists():
+        return _receipt_again(quote)
     return render(request, "changes/quote.html", _quote_context(request, quote))
 
 
@@ -146,6 +178,11 @@ def quote_commit(request: HttpRequest, quote_id) -> HttpResponse:
         )
     except services.CommitRefused as exc:
         quote = load_quote(request, quote_id)
+        if exc.code == "used" and Consent.objects.filter(quote=quote).exists():
+            # Back and resubmit, a second tab, a double click that lost the race: the receipt, never a new purchase.
+            if request.htmx:
+                return render(request, "changes/receipt.html#outcome", _receipt_context(quote, again=True))
+            return render(request, "changes/receipt.html", _receipt_context(quote, again=True), status=409)
         context = _quote_context(request, quote, refusal=exc.message, refusal_code=exc.code)
         if request.htmx:
             return render(request, "changes/quote.html#quote", context)
@@ -155,23 +192,36 @@ def quote_commit(request: HttpRequest, quote_id) -> HttpResponse:
     if outcome.reconsent_quote is not None:
         new_quote = outcome.reconsent_quote
         if request.htmx:
-            context = _quote_context(request, new_quote, reconsent_from=outcome.quote)
-            return render(request, "changes/quote.html#quote", context)
-        messages.warning(
-            request, _("The price changed since you agreed. Nothing was charged. Please review the new quote.")
-        )
+            return render(request, "changes/quote.html#quote", _quote_context(request, new_quote))
         return redirect("subscriptions:quote", quote_id=new_quote.public_id)
 
     if request.htmx:
-        return render(request, "changes/receipt.html#outcome", _receipt_context(outcome.quote))
+        response = render(request, "changes/receipt.html#outcome", _receipt_context(outcome.quote))
+        return _subscription_changed(response, outcome.quote)
     return redirect("subscriptions:receipt", quote_id=outcome.quote.public_id)
 
 
-def _receipt_context(quote: Quote) -> dict:
+SUBSCRIPTION_CHANGED = "subscription-changed"
+"""The event the subscription page's sections listen to: they fetch themselves again (the read cache was
+invalidated by the commit, so they show the subscription as it is now)."""
+
+
+def _subscription_changed(response: HttpResponse, quote: Quote) -> HttpResponse:
+    if quote.state in (QuoteState.COMMITTED, QuoteState.PAID):
+        trigger_client_event(response, SUBSCRIPTION_CHANGED)
+    return response
+
+
+def _receipt_context(quote: Quote, *, again: bool = False) -> dict:
     consent = Consent.objects.filter(quote=quote).first()
+    receipt_url = reverse("subscriptions:receipt", args=[quote.public_id])
+    again = again and consent is not None
     return {
         "quote": quote,
         "consent": consent,
+        "already_confirmed": again,
+        "state_phrase": formatting.quote_state_phrase(quote.shown_state),
+        "receipt_url": receipt_url + ("?again=1" if again else ""),
         "timeline": [
             (entry.created_at, label)
             for entry in quote.ledger_entries.order_by("created_at", "id")
@@ -179,6 +229,8 @@ def _receipt_context(quote: Quote) -> dict:
         ],
         "payment_label": formatting.payment_label(quote),
         "interval_phrase": formatting.interval_phrase(quote.interval_months, quote.interval_days),
+        "charge_difference": formatting.charge_difference(quote),
+        "sca_note": _sca_note(quote),
     }
 
 
@@ -187,9 +239,12 @@ def _receipt_context(quote: Quote) -> dict:
 def receipt(request: HttpRequest, quote_id) -> HttpResponse:
     """The receipt; htmx polls its outcome fragment while the change is still being confirmed or paid."""
     quote = load_quote(request, quote_id)
+    context = _receipt_context(quote, again=request.GET.get("again") == "1")
     if request.htmx:
-        return render(request, "changes/receipt.html#outcome", _receipt_context(quote))
-    return render(request, "changes/receipt.html", _receipt_context(quote))
+        response = render(request, "changes/receipt.html#outcome", context)
+        # The poll that finds the change settled tells the page around it, as the commit's answer does.
+        return _subscription_changed(response, quote) if not quote.awaiting_confirmation else response
+    return render(request, "changes/receipt.html", context)
 
 
 @require_GET
@@ -210,5 +265,21 @@ def consent_record_download(request: HttpRequest, quote_id) -> JsonResponse:
 @require_GET
 @customer_required
 def history(request: HttpRequest) -> HttpResponse:
-    quotes = Quote.objects.filter(customer=request.customer).select_related("consent").order_by("-created_at", "-id")
-    return render(request, "changes/history.html", {"quotes": quotes})
+    """The changes the customer agreed to, with their outcomes, and each open quote once (the newest per item).
+
+    Prices looked at and never agreed to (expired or replaced) are not changes; they stay in the ledger for support.
+    """
+    agreed_or_open = Q(consent__isnull=False) | Q(state=QuoteState.QUOTED, expires_at__gt=timezone.now())
+    quotes = (
+        Quote.objects.filter(agreed_or_open, customer=request.customer)
+        .select_related("consent")
+        .order_by("-created_at", "-id")
+    )
+    shown, open_targets = [], set()
+    for quote in quotes:
+        if quote.state == QuoteState.QUOTED:
+            if (quote.subscription_id, quote.target) in open_targets:
+                continue
+            open_targets.add((quote.subscription_id, quote.target))
+        shown.append(quote)
+    return render(request, "changes/history.html", {"quotes": shown})

@@ -11,12 +11,14 @@ from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.timezone import now
+from django.utils.translation import gettext as _
 
 from subscriptions import access, catalog, formatting, reads
 from subscriptions.catalog import Offer
 from subscriptions.cleverbridge import Subscription, SubscriptionItem
 from subscriptions.forms import CancelForm
-from subscriptions.models import ChangeKind
+from subscriptions.models import IN_FLIGHT_STATES, ChangeKind, Quote
 
 UNDO_KINDS = (ChangeKind.UNDO, ChangeKind.RESUME)
 """Offered only beside what they undo, in the "Scheduled" section."""
@@ -125,7 +127,8 @@ def subscription_detail(request: HttpRequest, subscription_id: int) -> HttpRespo
     read = access.load_subscription_page(request, subscription_id)
     subscription = read.value
     payment = subscription.payment
-    payment_expires_first = bool(
+    payment_expired = bool(payment and payment.expires_before(now()))
+    payment_expires_first = not payment_expired and bool(
         payment and subscription.next_billing_date and payment.expires_before(subscription.next_billing_date)
     )
     offers = catalog.offers_for(subscription) if read.fresh else []
@@ -135,10 +138,14 @@ def subscription_detail(request: HttpRequest, subscription_id: int) -> HttpRespo
         {
             "subscription": subscription,
             "payment": payment,
+            "payment_expired": payment_expired,
             "payment_expires_first": payment_expires_first,
             "self_service_url": vendor_page_url(subscription),
             "interval_phrase": formatting.interval_phrase(subscription.interval_months, subscription.interval_days),
             **offers_on_page(subscription, offers),
+            "ended": subscription.status in formatting.ENDED_STATUSES,
+            "status_sentence": "" if subscription.is_active else formatting.status_sentence(subscription.status),
+            "no_offers_reason": "" if offers or not read.fresh else _no_offers_reason(subscription),
             "stale": not read.fresh,
             "as_of": read.fetched_at,
         },
@@ -164,3 +171,12 @@ def subscription_cancel(request: HttpRequest, subscription_id: int) -> HttpRespo
             "as_of": read.fetched_at,
         },
     )
+
+
+def _no_offers_reason(subscription) -> str:
+    """Why the page offers no change: the customer should never have to guess."""
+    if not subscription.is_active:
+        return _("This subscription is not active, so it cannot be changed here.")
+    if Quote.objects.filter(subscription_id=subscription.id, state__in=IN_FLIGHT_STATES).exists():
+        return _("A change to this subscription is being confirmed. Other changes are possible once it is done.")
+    return _("Nothing about this product can be changed here.")

@@ -35,7 +35,7 @@ def test_a_vendor_failure_is_a_message_not_an_error_page(agent_client, anna, ven
 def test_the_page_lists_every_change(agent_client, anna_client, anna, vendor):
     preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=15)
     page = agent_client.get(reverse("admin:subscriptions_customer_change", args=[anna.pk]))
-    assert b"Add seats now" in page.content and b"Awaiting your consent" in page.content
+    assert b"Add seats now" in page.content and b"Waiting for the customer to agree" in page.content
 
 
 def test_the_list_shows_sign_ins_and_finds_by_id_or_email(agent_client, anna, otto):

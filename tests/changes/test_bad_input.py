@@ -77,7 +77,7 @@ def test_used_quote_is_refused_and_not_sent_again(anna_client, vendor, quote):
     assert commit(anna_client, quote).status_code == 302
     response = commit(anna_client, quote)
     assert response.status_code == 409
-    assert "already been used" in response.content.decode()
+    assert "You already confirmed this change on" in response.content.decode()
     assert len(vendor.purchases(MONTHLY)) == 1
     assert Consent.objects.filter(quote=quote).count() == 1
     assert LedgerEntry.objects.filter(quote=quote, action="change.commit_sent").count() == 1

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.urls import reverse
 
+from subscriptions.formatting import format_datetime
 from subscriptions.models import Consent, LedgerEntry, QuoteState
 from tests.cast import BACKUP, COTERM_NOW, MONTHLY, STORAGE_A, STORAGE_ENCRYPTION, YEARLY
 from tests.changes.flows import commit, preview
@@ -120,7 +121,7 @@ def test_receipt_states_agreement_and_vendor_confirmation(anna_client, vendor):
     assert "What you agreed to" in html
     assert 'id="consent-record"' in html
     assert "Confirmed by the billing provider" in html
-    assert consent.given_at.strftime("%Y-%m-%d %H:%M:%S") in html
+    assert f"Agreed on {format_datetime(consent.given_at)}" in html
     assert "change.committed" not in html, "the customer reads words, not ledger codes"
     timeline = html[html.index('id="timeline-title"') :]
     for step in ("Price quoted", "You agreed", "Sent to the billing provider", "Confirmed by the billing provider"):

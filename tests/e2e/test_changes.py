@@ -43,7 +43,7 @@ def test_co_termed_second_seat_at_the_guides_moment(app, vendor, anna_page):
     page = anna_page
     open_subscription(page, app, YEARLY)
 
-    quote = ask_price(page, "Second seat at 600.00/year")
+    quote = ask_price(page, "Second seat at $600.00/year")
 
     expect(quote).to_contain_text("Cloudify Storage A: 1 → 2 seats")
     assert amount(quote, "charge_now_gross") == "$540.82"
