@@ -51,10 +51,12 @@ def _reconsent(quote: Quote) -> dict:
 
 
 def _sca_note(quote: Quote) -> bool:
-    """The bank-confirmation sentence for a card payment that charges something now, unless the customer's country is known to be outside the
-    EEA. Neither the vendor's subscription read nor our customer record carries a country today, so it shows for
-    every card; `country` on the customer record is where it would come from."""
-    return quote.is_card and quote.charge_expected and formatting.sca_may_apply(getattr(quote.customer, "country", None))
+    """The bank-confirmation sentence, for a card charged now, unless the customer is known to be outside the EEA.
+
+    The vendor's subscription read carries no country; `country` on the customer record is where it would come from.
+    """
+    country = getattr(quote.customer, "country", None)
+    return quote.is_card and quote.charge_expected and formatting.sca_may_apply(country)
 
 
 def _quote_context(request: HttpRequest, quote: Quote, **extra) -> dict:
