@@ -15,7 +15,7 @@ from tests.changes.scheduled import commit, quote
 
 BILLING_DATE = datetime(2026, 5, 23, 15, 57, 14, 106747, tzinfo=UTC)
 CLOUDIFY_S, CLOUDIFY_L = 293150, 293170
-NEW = {kind for kind in ChangeKind.values} - {"increase", "coterm", "addon"}
+NEW = set(ChangeKind.values) - {"increase", "coterm", "addon"}
 
 
 def _new(subscription_id: int) -> list[tuple]:
