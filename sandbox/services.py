@@ -279,8 +279,7 @@ def subscription_item_change(
             raise invalid(f"Product {product.pk} has no price in {subscription.currency}.")
         if not product.sold and (item is None or product.pk != item.product_id):
             raise invalid(f"Product {product.pk} is no longer sold.")
-        if kind == "update" and not alignment.align_to_current_interval:
-            assert item is not None
+        if kind == "update" and item is not None and not alignment.align_to_current_interval:
             return _schedule_update(
                 subscription=subscription,
                 items=items,
@@ -333,6 +332,7 @@ def subscription_item_change(
             subscription.billing_anchor = now
             subscription.intervals_since_anchor = 0
             subscription.save()
+            _follow_billing_date(subscription, scheduled)
         purchase = None
         if charge > 0:
             purchase = Purchase.objects.create(
@@ -358,6 +358,17 @@ def subscription_item_change(
                 now=now,
             )
         return replace(quote, purchase=purchase)
+
+
+def _follow_billing_date(subscription: Subscription, scheduled: dict[int, SubscriptionItem]) -> None:
+    """An extension moved the next billing date: what was planned for the next billing date moves with it."""
+    when = subscription.next_billing_date
+    SubscriptionItem.objects.filter(pk__in=[version.pk for version in scheduled.values()]).update(
+        version_active_date=when
+    )
+    SubscriptionItem.objects.filter(
+        subscription=subscription, is_current=True, status=SubscriptionStatus.ACTIVE, deactivation_date__isnull=False
+    ).update(deactivation_date=when)
 
 
 def _require_changeable(item: SubscriptionItem) -> None:

@@ -2,8 +2,10 @@
 
 import json
 from decimal import Decimal as D
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from sandbox.models import NotificationDelivery, Purchase
 from tests.sandbox.api import body_of, change
@@ -110,3 +112,14 @@ def test_only_post(api, charged):
 
 def test_the_control_needs_the_credentials(client, charged):
     assert client.post(f"/sandbox/control/purchases/{charged.vendor_id}/refund").status_code == 401
+
+
+def test_the_command_plans_a_refund_or_a_chargeback(charged):
+    out = StringIO()
+    call_command("sandbox_notifications", "--refund", str(charged.vendor_id), stdout=out)
+    call_command("sandbox_notifications", "--chargeback", str(charged.vendor_id), stdout=out)
+
+    assert f"refund of purchase {charged.vendor_id} planned" in out.getvalue()
+    assert "RefundNotification" in out.getvalue() and "ChargebackNotification" in out.getvalue()
+    with pytest.raises(CommandError, match=r"Purchase not found\."):
+        call_command("sandbox_notifications", "--refund", "1")

@@ -215,3 +215,22 @@ def test_apply_then_error_schedules_but_answers_an_error(api, monthly):
     assert api.post(UPDATE, later(monthly.pk, 8)).status_code == 500
 
     assert SubscriptionItem.objects.filter(is_current=False, quantity=8).exists()
+
+
+def test_an_extension_of_another_item_moves_the_scheduled_change_with_the_billing_date(api, monthly):
+    backup = ProductFactory(id=293161, name="Cloudify Backup", tiers={"USD": [(1, "15.00")]})
+    SubscriptionItem.objects.create(
+        subscription=monthly, running_no=2, product=backup, quantity=1, start_date=START, version_active_date=START
+    )
+    api.post(UPDATE, later(monthly.pk, 8))
+    api.post("deactivatesubscriptionitems", {"SubscriptionId": f"S{monthly.pk}", "Items": [2]})
+    ProductFactory(id=293162, tiers={"USD": [(1, "25.00")]})
+
+    response = api.post("addsubscriptionitem", change(monthly.pk, 1, running_no=None, product_id=293162, extend=True))
+
+    assert response.status_code == 200, response.content
+    subscription = api.subscription(monthly.pk)
+    moved = subscription["NextBillingDate"]
+    assert moved == "2026-06-16T15:57:14.106747"
+    assert versions(subscription)[1][4] == moved
+    assert next(i for i in subscription["Items"] if i["RunningNo"] == 2)["DeactivationDate"] == moved

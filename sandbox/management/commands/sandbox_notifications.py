@@ -1,28 +1,44 @@
-"""List the sandbox's notification deliveries, or send the ones that are due; with --every, keep sweeping."""
+"""List the sandbox's notification deliveries, or send the ones that are due; with --every, keep sweeping.
+
+--refund P / --chargeback P: the vendor refunds purchase P (or its payment is charged back) and notifies.
+"""
 
 from __future__ import annotations
 
 import time
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, close_old_connections
 
 from sandbox.models import NotificationDelivery
 from sandbox.notifications import notifications_sweep
+from sandbox.services import SandboxError, purchase_money_back
 
 
 class Command(BaseCommand):
     help = (
-        "List the sandbox's PaidOrderNotification deliveries; --deliver sends those that are due now, and with "
-        "--every N it sweeps every N seconds until stopped (beside the worker, so no delivery is left behind)."
+        "List the sandbox's notification deliveries; --deliver sends those that are due now, and with "
+        "--every N it sweeps every N seconds until stopped (beside the worker, so no delivery is left behind). "
+        "--refund P or --chargeback P first plans a RefundNotification or ChargebackNotification for purchase P."
     )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--deliver", action="store_true", help="send every pending delivery that is due")
         parser.add_argument("--every", type=float, metavar="SECONDS", help="with --deliver: sweep again and again")
         parser.add_argument("--passes", type=int, metavar="N", help="with --every: stop after N sweeps")
+        parser.add_argument("--refund", type=int, metavar="PURCHASE_ID", help="the vendor refunds this purchase")
+        parser.add_argument(
+            "--chargeback", type=int, metavar="PURCHASE_ID", help="this purchase's payment is charged back"
+        )
 
     def handle(self, *args, deliver: bool = False, every: float | None = None, passes: int | None = None, **options):
+        for kind in ("refund", "chargeback"):
+            if options.get(kind) is not None:
+                try:
+                    purchase_money_back(purchase_id=options[kind], kind=kind)
+                except SandboxError as error:
+                    raise CommandError(error.message) from None
+                self.stdout.write(f"{kind} of purchase {options[kind]} planned")
         if every is not None:
             if not deliver or every <= 0:
                 self.stderr.write("--every needs --deliver and a positive number of seconds")
