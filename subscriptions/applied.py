@@ -147,7 +147,13 @@ def commit_error(quote: Quote) -> dict[str, Any] | None:
 
 def charged_after_error_flag(*, quote: Quote, error: dict[str, Any], facts: dict[str, Any]) -> Quote | None:
     """The change is there although the vendor answered with an error: it was charged; support checks it with
-    the customer. Call inside the transaction that committed the quote."""
+    the customer. Call inside the transaction that committed the quote.
+
+    A change that charges nothing now (at the next billing date, a removal, a cancellation) was not charged: the
+    ledger's `change.confirmed_applied` or `change.committed` already says it applied after the error, and nothing is
+    flagged (None)."""
+    if not _charged_now(quote):
+        return None
     return states.quote_mark(
         quote=quote,
         expect=[quote.state],
@@ -155,3 +161,8 @@ def charged_after_error_flag(*, quote: Quote, error: dict[str, Any], facts: dict
         fields=states.support_flag(quote),
         data={**facts, **error},
     )
+
+
+def _charged_now(quote: Quote) -> bool:
+    sent = quote.sent_charge_now_gross
+    return quote.charge_now_gross > 0 or (sent is not None and sent > 0)

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
 
 from subscriptions.cleverbridge import AddItem, CleverbridgeError, Rejected, Subscription, SubscriptionItem, get_client
 from subscriptions.models import CatalogProduct, ChangeKind
@@ -231,7 +231,7 @@ def offers_for(subscription: Subscription) -> list[Offer]:
             Offer(
                 kind=ChangeKind.RESUME,
                 subscription_id=subscription.id,
-                label=_("Resume automatic renewal"),
+                label=gettext("Resume automatic renewal"),
             ),
         ]
     held = {item.product_id for item in current}
@@ -315,7 +315,7 @@ def offers_for(subscription: Subscription) -> list[Offer]:
             Offer(
                 kind=ChangeKind.CANCEL,
                 subscription_id=subscription.id,
-                label=_("Cancel at the end of the period"),
+                label=gettext("Cancel at the end of the period"),
                 effective_at=subscription.next_billing_date,
             )
         )
@@ -337,7 +337,7 @@ def _reduce_offers(subscription: Subscription, item: SubscriptionItem, product: 
         Offer(
             kind=ChangeKind.REDUCE,
             subscription_id=subscription.id,
-            label=_("Fewer seats of %(product)s") % {"product": name},
+            label=gettext("Fewer seats of %(product)s") % {"product": name},
             running_no=item.running_no,
             product_id=item.product_id,
             product_name=name,
@@ -369,10 +369,10 @@ def _switch_offers(subscription: Subscription, item: SubscriptionItem, product: 
             "new_product_name": switch.to_name,
         }
         if switch.now:
-            label = switch.label or _("Switch to %(plan)s now") % {"plan": switch.to_name}
+            label = switch.label or gettext("Switch to %(plan)s now") % {"plan": switch.to_name}
             offers.append(Offer(kind=ChangeKind.SWITCH_NOW, label=label, **common))
         if switch.at_billing_date:
-            label = switch.label or _("Switch to %(plan)s at the next billing date") % {"plan": switch.to_name}
+            label = switch.label or gettext("Switch to %(plan)s at the next billing date") % {"plan": switch.to_name}
             offers.append(
                 Offer(kind=ChangeKind.SWITCH_LATER, label=label, effective_at=subscription.next_billing_date, **common)
             )
@@ -392,7 +392,7 @@ def _removal_offer(
         Offer(
             kind=ChangeKind.REMOVE_ADDON,
             subscription_id=subscription.id,
-            label=_("Remove %(product)s") % {"product": name},
+            label=gettext("Remove %(product)s") % {"product": name},
             running_no=item.running_no,
             product_id=item.product_id,
             product_name=name,
@@ -420,7 +420,7 @@ def _reactivate_offers(subscription: Subscription, catalog: dict[int, _Product],
             Offer(
                 kind=ChangeKind.REACTIVATE,
                 subscription_id=subscription.id,
-                label=_("Reactivate %(product)s") % {"product": name},
+                label=gettext("Reactivate %(product)s") % {"product": name},
                 running_no=item.running_no,
                 product_id=item.product_id,
                 product_name=name,
@@ -454,10 +454,10 @@ def _undo_offers(
         }
         scheduled = subscription.scheduled_item(item.running_no)
         if scheduled is not None:
-            label = _("Undo the change to %(product)s") % {"product": name}
+            label = gettext("Undo the change to %(product)s") % {"product": name}
             offers.append(Offer(kind=ChangeKind.UNDO, label=label, **common))
         elif item.removal_scheduled:
-            label = _("Keep %(product)s") % {"product": name}
+            label = gettext("Keep %(product)s") % {"product": name}
             offers.append(Offer(kind=ChangeKind.REACTIVATE, label=label, **common))
     return offers
 

@@ -740,8 +740,6 @@ def _process_event(notification: InboundNotification, now: datetime) -> str:
     except Malformed as exc:  # it parsed on receipt; only a changed parser could get here
         return _settle(notification, NotificationStatus.MALFORMED, str(exc))
     reads.invalidate(event.subscription_id)
-    if event.type in MONEY_BACK_ACTIONS:
-        return _money_back(notification, event, now)
     try:
         subscription = reads.subscription_fresh(subscription_id=event.subscription_id)
     except Rejected as exc:
@@ -751,6 +749,8 @@ def _process_event(notification: InboundNotification, now: datetime) -> str:
         return _retry_later(notification, f"could not read S{event.subscription_id}: {exc}", now)
     else:
         read_problem = None
+    if event.type in MONEY_BACK_ACTIONS:
+        return _money_back(notification, event, now)
     quote = _event_quote(notification, event)
     if quote is None:
         if Quote.objects.filter(subscription_id=event.subscription_id, state=QuoteState.COMMITTING).exists():

@@ -141,7 +141,7 @@ def test_the_prepare_page_offers_the_new_kinds(agent_client, anna, catalog, vend
     ],
 )
 def test_an_agent_prepares_each_new_kind_and_the_customer_consents(
-    agent_client, anna, catalog, vendor, scenario, fields, kind
+    agent_client, anna, catalog, vendor, scenario, mailoutbox, fields, kind
 ):
     response = _prepare(agent_client, anna, MONTHLY, **fields)
 
@@ -150,4 +150,7 @@ def test_an_agent_prepares_each_new_kind_and_the_customer_consents(
     assert prepared.quote.kind == kind
     if kind == ChangeKind.CANCEL:
         assert (prepared.quote.reason_code, prepared.quote.reason_text) == ("missing_features", "No SSO.")
+    sent = agent_client.post(reverse("admin:subscriptions_assistedchange_send", args=[prepared.pk]))
+    assert sent.status_code == 302 and len(mailoutbox) == 1
+    assert f"{kind.label} on subscription S68574751" in mailoutbox[0].body
     assert commit(anna, Quote.objects.get(pk=prepared.quote.pk)).state == "committed"

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from subscriptions.models import AddOn, CatalogProduct, CotermOffer
+from subscriptions.models import AddOn, CatalogProduct, CotermOffer, PlanSwitch
 
 
 def test_demo_catalog_fixture_covers_the_demo_products(catalog):
@@ -68,3 +68,29 @@ def test_product_check_failing_upstream_asks_to_try_again(vendor, catalog, setti
 def test_without_a_probe_subscription_nothing_is_checked(vendor, catalog, settings):
     settings.CATALOG_PROBE_SUBSCRIPTION_ID = 0
     assert _product_form(999_999).is_valid()
+
+
+def test_plan_switches_are_edited_inline_and_checked_with_the_vendor(vendor, catalog, settings):
+    from django.forms import modelform_factory
+
+    from subscriptions.admin.changes import PlanSwitchForm, PlanSwitchInline
+
+    form = modelform_factory(PlanSwitch, form=PlanSwitchForm, fields=[*PlanSwitchInline.fields, "product"])
+    settings.CATALOG_PROBE_SUBSCRIPTION_ID = 68574751
+    product = CatalogProduct.objects.get(vendor_product_id=293160)
+    fields = {"product": product.pk, "to_name": "Nowhere", "when": "both", "label": "", "description": ""}
+    unknown = form(data={**fields, "to_product_id": 999_999, "active": "on"})
+    assert not unknown.is_valid()
+    assert "does not know product 999999" in unknown.errors["to_product_id"][0]
+    again = form(data={**fields, "to_product_id": 293170, "to_name": "Cloudify L 2", "active": "on"})
+    assert not again.is_valid()  # one switch per plan and product
+    assert form(data={**fields, "to_product_id": 293162, "active": "on"}).is_valid(), "the vendor knows the product"
+
+
+def test_the_product_page_shows_plan_switches_and_the_new_settings(admin_client, catalog):
+    product = CatalogProduct.objects.get(vendor_product_id=293160)
+    page = admin_client.get(reverse("admin:subscriptions_catalogproduct_change", args=[product.pk])).content.decode()
+    assert "Cloudify S" in page and "Cloudify L" in page
+    for name in ("min_total_seats", "reduce_offered", "cancellation_offered", "retain_with_cheaper_plan"):
+        assert f'name="{name}"' in page, name
+    assert 'name="addons-0-removable"' in page

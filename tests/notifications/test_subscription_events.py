@@ -127,10 +127,10 @@ def test_an_unknown_outcome_is_settled_by_the_event_and_a_read(anna, catalog, ve
     assert cancel.state == QuoteState.COMMITTED
     trail = actions(cancel)
     assert trail[trail.index("change.outcome_unknown") + 1 :] == [
-        "change.confirmed_applied",
-        "change.charged_after_error",  # applied although the vendor answered 500: support checks it
+        "change.confirmed_applied",  # nothing was charged, so nothing goes to support as charged after an error
         "change.confirmed_by_notification",
     ]
+    assert not cancel.needs_support
 
 
 @pytest.mark.parametrize(("kind", "action"), [("refund", "change.refunded"), ("chargeback", "change.charged_back")])
@@ -160,3 +160,17 @@ def test_money_going_back_for_a_purchase_of_no_change_of_ours_is_kept_for_suppor
 
     [row] = InboundNotification.objects.filter(notification_type="RefundNotification")
     assert row.status == NotificationStatus.UNMATCHED and "no change of ours" in row.note
+
+
+def test_a_plan_switch_now_is_paid_by_the_paid_order_notification(anna, catalog, vendor, queue, scenario):
+    prices = {"USD": [{"from": 1, "unit_gross": "120.00"}]}
+    scenario["products"].append({"id": 293170, "name": "Cloudify L", "interval": "P1M", "prices": prices})
+    vendor.load(scenario, reset=True)
+    switch = commit(anna, quote(anna, MONTHLY, ChangeKind.SWITCH_NOW, running_no=1, product_id=293170)).quote
+    assert switch.state == QuoteState.COMMITTED and switch.awaiting_confirmation
+
+    queue.run()
+
+    switch.refresh_from_db()
+    assert switch.state == QuoteState.PAID
+    assert switch.purchase_id == vendor.purchases(MONTHLY)[0]["PurchaseId"]
