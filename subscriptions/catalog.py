@@ -256,7 +256,7 @@ def offers_for(subscription: Subscription) -> list[Offer]:
                     Offer(
                         kind=ChangeKind.INCREASE,
                         subscription_id=subscription.id,
-                        label=_("Add seats to %(product)s") % {"product": name},
+                        label=gettext("Add seats to %(product)s") % {"product": name},
                         running_no=item.running_no,
                         product_id=item.product_id,
                         product_name=name,
@@ -300,7 +300,7 @@ def offers_for(subscription: Subscription) -> list[Offer]:
                 Offer(
                     kind=ChangeKind.ADDON,
                     subscription_id=subscription.id,
-                    label=_("Add %(product)s") % {"product": addon.name},
+                    label=gettext("Add %(product)s") % {"product": addon.name},
                     description=addon.description,
                     product_name=addon.name,
                     min_quantity=addon.quantity,
