@@ -97,6 +97,8 @@ def visible(response) -> str:
             page = page.replace(label, "").replace(offer.description, "")
         for addon in product.addons.all():
             page = page.replace(addon.description, "")
+        for switch in product.plan_switches.all():
+            page = page.replace(switch.description, "") if switch.description else page
     for name in ("Cloudify Storage A", "Cloudify M", "Cloudify Backup", "Cloudify Priority Support"):
         page = page.replace(name, "")
     return page

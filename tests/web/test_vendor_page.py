@@ -34,11 +34,11 @@ def test_the_payment_card_and_the_documents_link_to_the_vendors_page(client, ann
     assert "<input" not in html.split('id="payment-title"')[1].split("</section>")[0]  # no card field of ours
 
 
-def test_the_expiring_card_warning_links_to_the_vendors_page(client, ben, vendor):
+def test_the_expired_card_warning_links_to_the_vendors_page(client, ben, vendor):
     sign_in(client, ben)
     html = client.get(f"/subscriptions/{BENS}/").content.decode()
-    warning = html.split('id="payment-expiry-warning"')[1].split("</p>")[0]
-    assert "This payment method expires before the next billing date." in warning
+    warning = html.split('id="payment-expired-warning"')[1].split("</p>")[0]
+    assert "This card expired at the end of" in warning
     assert links(warning, "payment-expiry-update") == vendor.subscription(BENS)["SelfServiceUrl"]
 
 
