@@ -4,6 +4,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.core.validators import RegexValidator
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -20,6 +21,16 @@ class Customer(models.Model):
     vendor_id = models.BigIntegerField(unique=True, help_text="The vendor's CustomerId.")
     email = models.EmailField(blank=True)
     locale = models.CharField(max_length=10, blank=True)
+    country = models.CharField(
+        max_length=2,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z]{2}$", "Two capital letters (ISO 3166), e.g. DE or US.")],
+        help_text=(
+            "ISO 3166 country code, where known (the vendor's subscription data carries none). Empty means unknown: "
+            "the customer is then told that their bank may ask to confirm a card payment, as only outside the EEA "
+            "it certainly will not."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     last_sign_in_at = models.DateTimeField(null=True, blank=True)
 

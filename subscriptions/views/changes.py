@@ -53,10 +53,9 @@ def _reconsent(quote: Quote) -> dict:
 def _sca_note(quote: Quote) -> bool:
     """The bank-confirmation sentence, for a card charged now, unless the customer is known to be outside the EEA.
 
-    The vendor's subscription read carries no country; `country` on the customer record is where it would come from.
+    The vendor's subscription read carries no country; support records it on the customer where it is known.
     """
-    country = getattr(quote.customer, "country", None)
-    return quote.is_card and quote.charge_expected and formatting.sca_may_apply(country)
+    return quote.is_card and quote.charge_expected and formatting.sca_may_apply(quote.customer.country)
 
 
 def _quote_context(request: HttpRequest, quote: Quote, **extra) -> dict:

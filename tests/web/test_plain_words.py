@@ -5,11 +5,12 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from sandbox.models import Subscription as VendorSubscription
 from subscriptions.formatting import sca_may_apply
-from subscriptions.models import CatalogProduct, Quote, QuoteState
+from subscriptions.models import CatalogProduct, Customer, Quote, QuoteState
 from tests.cast import BENS, DEACTIVATED, MONTHLY, YEARLY, sign_in
 from tests.changes.flows import preview
 from tests.web.test_pages import text
@@ -118,11 +119,15 @@ def test_the_bank_confirmation_sentence_only_where_it_can_apply(country, applies
     assert sca_may_apply(country) is applies
 
 
-def test_the_sentence_shows_for_a_card_while_the_country_is_unknown(anna_client, vendor, monkeypatch):
+@pytest.mark.parametrize(("country", "shown"), [("", True), ("DE", True), ("US", False)])
+def test_the_sentence_follows_the_country_on_the_customer_record(anna_client, vendor, country, shown):
     _, quote = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=1)
+    Customer.objects.filter(pk=quote.customer_id).update(country=country)
     url = reverse("subscriptions:quote", args=[quote.public_id])
-    assert "Strong Customer Authentication" in text(anna_client.get(url))
 
-    monkeypatch.setattr(type(quote.customer), "country", "US", raising=False)  # a country known outside the EEA
+    assert ("Strong Customer Authentication" in text(anna_client.get(url))) is shown
 
-    assert "Strong Customer Authentication" not in text(anna_client.get(url))
+
+def test_the_country_is_two_capital_letters():
+    with pytest.raises(ValidationError):
+        Customer(vendor_id=1, country="de").full_clean()
