@@ -76,14 +76,14 @@ def change_applied(quote: Quote, subscription: Subscription) -> tuple[Applied, i
 
 
 def _renewal_applied(quote: Quote, subscription: Subscription) -> Applied:
-    """Cancel: the renewal is Manual (or the subscription already finished); resume: Automatic and active."""
+    """Cancel: the renewal is Manual (or the subscription already finished); resume: Automatic and not finished."""
     renewal_type = subscription.renewal_type.lower()
     if quote.kind == ChangeKind.CANCEL:
         if renewal_type == "manual" or subscription.status == FINISHED:
             return Applied.YES
         return Applied.NO if renewal_type == "automatic" else Applied.UNCLEAR
-    if renewal_type == "automatic" and subscription.is_active:
-        return Applied.YES
+    if renewal_type == "automatic" and subscription.status != FINISHED:
+        return Applied.YES  # renewing again, even if a payment problem has since put it in grace or on hold
     return Applied.NO if renewal_type == "manual" else Applied.UNCLEAR
 
 
@@ -108,6 +108,8 @@ def _undo_applied(quote: Quote, subscription: Subscription, item: SubscriptionIt
     if scheduled is None:
         if item.product_id == quote.new_product_id and item.quantity == quote.quantity_after:
             return Applied.YES
+        if item.product_id == quote.product_id and item.quantity == quote.quantity_before:
+            return Applied.NO  # past the date, the version the undo was to remove has become current
         return Applied.UNCLEAR
     if scheduled.product_id == quote.product_id and scheduled.quantity == quote.quantity_before:
         return Applied.NO

@@ -226,8 +226,8 @@ def offers_for(subscription: Subscription) -> list[Offer]:
     current = subscription.current_items
     catalog = _catalog({item.product_id for item in current})
     if subscription.cancels_at_period_end:
+        # Nothing scheduled for the end date takes effect, so undoing it would promise billing that never comes.
         return [
-            *_undo_offers(subscription, items, catalog),
             Offer(
                 kind=ChangeKind.RESUME,
                 subscription_id=subscription.id,

@@ -13,7 +13,7 @@ from subscriptions.formatting import consent_text
 from subscriptions.models import CatalogProduct, ChangeKind, QuoteState
 from subscriptions.reconcile import reconcile_due
 from subscriptions.services import ChangeNotAllowed
-from tests.cast import CLOUDIFY_M, MONTHLY
+from tests.cast import BENS, CLOUDIFY_M, MONTHLY
 from tests.changes.scheduled import actions, commit, entry, quote
 
 BILLING_DATE = datetime(2026, 5, 23, 15, 57, 14, 106747, tzinfo=UTC)
@@ -173,3 +173,19 @@ def test_an_unknown_resume_is_settled_by_reads(anna, cancelled, vendor):
 
     resume.refresh_from_db()
     assert resume.state == QuoteState.COMMITTED
+
+
+def test_a_resume_applied_is_confirmed_although_a_payment_problem_followed(ben, catalog, vendor, settings):
+    """Ben's card expired before his billing date: renewing again puts the subscription in grace, not back active."""
+    settings.RECONCILE_GRACE_SECONDS = 0
+    commit(ben, quote(ben, BENS, ChangeKind.CANCEL))
+    resume = quote(ben, BENS, ChangeKind.RESUME)
+    vendor.fault(RENEWAL_TYPE, mode="apply_then_error", status=500)
+    assert commit(ben, resume).state == QuoteState.OUTCOME_UNKNOWN
+
+    vendor.clock("2026-05-11T10:00:00Z")  # past the billing date of 10 May
+    assert reads.subscription_fresh(subscription_id=BENS).status == 4  # grace: renewing, the card failed
+    reconcile_due(now=datetime(2030, 1, 1, tzinfo=UTC))
+
+    resume.refresh_from_db()
+    assert (resume.state, resume.needs_support) == (QuoteState.COMMITTED, False)

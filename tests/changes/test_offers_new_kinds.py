@@ -108,3 +108,12 @@ def test_the_catalog_refuses_a_fewest_seats_above_the_most_and_a_switch_to_itsel
     with pytest.raises(ValidationError) as refused:
         switch.full_clean()
     assert "to_product_id" in refused.value.message_dict
+
+
+def test_a_cancelling_subscription_offers_no_undo_of_what_would_never_take_effect(anna, vendor, catalog):
+    commit(anna, quote(anna, MONTHLY, ChangeKind.REDUCE, running_no=1, quantity=8))
+    commit(anna, quote(anna, MONTHLY, ChangeKind.CANCEL))
+
+    offers = offers_for(get_client().get_subscription(MONTHLY))
+
+    assert [offer.kind for offer in offers] == ["resume"]  # an undo would promise billing after the end

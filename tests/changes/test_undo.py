@@ -95,3 +95,17 @@ def test_the_vendor_refusing_is_verified_by_a_read(anna, reduced, vendor):
     vendor.fault(UPDATE, on="commit", mode="error", status=402)
 
     assert commit(anna, undo).state == QuoteState.REJECTED
+
+
+def test_an_undo_not_applied_fails_also_when_the_billing_date_has_passed(anna, reduced, vendor, settings):
+    settings.RECONCILE_GRACE_SECONDS = 0
+    undo = quote(anna, MONTHLY, ChangeKind.UNDO, running_no=1)
+    vendor.fault(UPDATE, on="commit", mode="error", status=500)
+    assert commit(anna, undo).state == QuoteState.OUTCOME_UNKNOWN
+
+    vendor.clock("2026-05-24T10:00:00Z")  # the eight seats it was to undo are now the current version
+    reconcile_due(now=datetime(2030, 1, 1, tzinfo=UTC))
+
+    undo.refresh_from_db()
+    assert (undo.state, undo.needs_support) == (QuoteState.FAILED, False)
+    assert reads.subscription_fresh(subscription_id=MONTHLY).item(1).quantity == 8
