@@ -265,7 +265,8 @@ def format_month(year: int | None, month: int | None, locale: str | None = None)
     return babel_format_date(date(year, month, 1), format="MMMM y", locale=babel_locale(locale))
 
 
-RENEWAL_TYPE_LABELS = {"Automatic": _("Automatic"), "Manual": _("Manual")}
+RENEWAL_TYPE_LABELS = {"Automatic": _("Automatic"), "Manual": _("Off")}
+"""A customer reads "Manual" as "I have to renew by hand"; for them it means the subscription ends."""
 
 
 def renewal_type_label(renewal_type: str) -> str:

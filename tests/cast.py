@@ -36,7 +36,9 @@ __all__ = [
     "BENS",
     "CARLA",
     "CAST",
+    "CLOUDIFY_L",
     "CLOUDIFY_M",
+    "CLOUDIFY_S",
     "COTERM_NOW",
     "DEACTIVATED",
     "GUIDE_NOW",
@@ -59,12 +61,15 @@ __all__ = [
     "scenario",
     "sign_in",
     "vendor",
+    "with_plans",
 ]
 
 GUIDE_NOW = "2026-04-24T16:01:10Z"
 COTERM_NOW = "2026-06-18T10:28:42.344357Z"  # 329 days before the storage subscription renews
 
 CLOUDIFY_M = 293160
+CLOUDIFY_L = 293170  # the dearer monthly plan a switch goes to
+CLOUDIFY_S = 293150  # the cheaper monthly plan, offered before a cancellation
 BACKUP = 293161
 PRIORITY_SUPPORT = 293162
 STORAGE_A = 294835
@@ -205,6 +210,30 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     vendor_id = factory.Sequence(lambda n: 170000000 + n)
     email = factory.Sequence(lambda n: f"customer{n}@example.com")
     locale = "en"
+
+
+OTHER_PLANS = {
+    CLOUDIFY_L: {
+        "id": CLOUDIFY_L,
+        "name": "Cloudify L",
+        "interval": "P1M",
+        "prices": {"USD": [{"from": 1, "unit_gross": "120.00"}, {"from": 11, "unit_gross": "100.00"}]},
+    },
+    CLOUDIFY_S: {
+        "id": CLOUDIFY_S,
+        "name": "Cloudify S",
+        "interval": "P1M",
+        "prices": {"USD": [{"from": 1, "unit_gross": "50.00"}]},
+    },
+}
+"""The monthly plans the demo catalog lets Cloudify M switch to, as the vendor sells them (USD only here)."""
+
+
+def with_plans(scenario: dict[str, Any], *product_ids: int) -> dict[str, Any]:
+    """The scenario with the vendor selling the other monthly plans too (all of them unless named)."""
+    for product_id in product_ids or tuple(OTHER_PLANS):
+        scenario["products"].append(dict(OTHER_PLANS[product_id]))
+    return scenario
 
 
 @pytest.fixture

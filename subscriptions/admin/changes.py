@@ -21,6 +21,8 @@ from subscriptions.admin.site import DateRangeFilter, IdSearchMixin, ReadOnlyAdm
 from subscriptions.formatting import cancel_reason_label, format_datetime, format_money, staff_state_label
 from subscriptions.models import (
     GENESIS_HASH,
+    RENEWAL_KINDS,
+    UNPRICED_KINDS,
     AddOn,
     CatalogProduct,
     ChangeKind,
@@ -383,6 +385,8 @@ class QuoteAdmin(IdSearchMixin, ExportMixin, ReadOnlyAdmin):
 
     @admin.display(description="seats")
     def seats(self, quote):
+        if quote.kind in RENEWAL_KINDS:
+            return "-"
         return f"{quote.quantity_before} → {quote.quantity_after}"
 
     @admin.display(description="Charged now")
@@ -397,6 +401,8 @@ class QuoteAdmin(IdSearchMixin, ExportMixin, ReadOnlyAdmin):
     def charged_now_detail(self, quote):
         charged = exports.change_charged(quote)
         if charged is None:
+            if _done_unpriced(quote):
+                return "nothing (this kind of change charges nothing now)"
             return "not stated by the vendor yet"
         text = f"{_split(charged.gross, charged.net, charged.vat, charged.currency)}, per the vendor ({charged.source})"
         return text if charged.net is not None else f"{text}; no net and VAT given"
@@ -414,6 +420,8 @@ class QuoteAdmin(IdSearchMixin, ExportMixin, ReadOnlyAdmin):
     @admin.display(description="charged per interval from then on")
     def charged_per_interval_detail(self, quote):
         if quote.confirmed_next_billing_gross is None:
+            if _done_unpriced(quote):
+                return "the vendor answers this kind of change without prices: see the quoted amount, from its read"
             return "not stated by the vendor yet"
         amounts = [
             quote.confirmed_next_billing_gross,
@@ -531,3 +539,8 @@ class LedgerEntryAdmin(IdSearchMixin, ExportMixin, ReadOnlyAdmin):
             "changelist_url": reverse("admin:subscriptions_ledgerentry_changelist"),
         }
         return TemplateResponse(request, "admin/subscriptions/ledgerentry/export.html", context)
+
+
+def _done_unpriced(quote: Quote) -> bool:
+    """Done, and of a kind the vendor answers without prices (so nothing will ever be "stated")."""
+    return quote.kind in UNPRICED_KINDS and quote.state in (QuoteState.COMMITTED, QuoteState.PAID)

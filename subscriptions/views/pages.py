@@ -76,6 +76,9 @@ def _undo_offer(offers: list[Offer], kind: str, running_no: int | None = None) -
 
 def scheduled_changes(subscription: Subscription, offers: list[Offer]) -> list[ScheduledChange]:
     """What the subscription's read says will change later: item versions, item removals, the end of it all."""
+    if subscription.cancels_at_period_end:
+        # It ends on its billing date, so nothing scheduled for that date will take effect: only the end is shown.
+        return [ScheduledChange("ends", subscription.ends_on, undo=_undo_offer(offers, ChangeKind.RESUME))]
     entries = []
     for item in subscription.current_items:
         version = subscription.scheduled_item(item.running_no)
@@ -99,8 +102,6 @@ def scheduled_changes(subscription: Subscription, offers: list[Offer]) -> list[S
                     undo=_undo_offer(offers, ChangeKind.REACTIVATE, item.running_no),
                 )
             )
-    if subscription.cancels_at_period_end:
-        entries.append(ScheduledChange("ends", subscription.ends_on, undo=_undo_offer(offers, ChangeKind.RESUME)))
     return entries
 
 

@@ -12,11 +12,10 @@ from django.urls import reverse
 
 from subscriptions.exports import REASON_COLUMNS
 from subscriptions.models import AssistedChange, ChangeKind, LedgerEntry, Quote
-from tests.cast import BACKUP, MONTHLY
+from tests.cast import BACKUP, CLOUDIFY_S, MONTHLY
 from tests.changes.scheduled import commit, quote
 
 pytestmark = pytest.mark.django_db
-CLOUDIFY_S = 293150
 WHY = {"reason_code": "missing_features", "reason_text": "No SSO."}
 
 
@@ -154,3 +153,15 @@ def test_an_agent_prepares_each_new_kind_and_the_customer_consents(
     assert sent.status_code == 302 and len(mailoutbox) == 1
     assert f"{kind.label} on subscription S68574751" in mailoutbox[0].body
     assert commit(anna, Quote.objects.get(pk=prepared.quote.pk)).state == "committed"
+
+
+def test_a_cancellation_reads_as_charging_nothing_and_billing_nothing_more(agent_client, anna, catalog, vendor):
+    cancel = commit(anna, quote(anna, MONTHLY, ChangeKind.CANCEL, details=WHY)).quote
+
+    change = agent_client.get(reverse("admin:subscriptions_quote_change", args=[cancel.pk])).content.decode()
+    listing = agent_client.get(reverse("admin:subscriptions_quote_changelist")).content.decode()
+    customer = _customer_page(agent_client, anna)
+
+    assert "not stated by the vendor yet" not in change and "this kind of change charges nothing now" in change
+    assert "0 → 0" not in listing  # a cancellation has no seats to go from and to
+    assert "Not billed again: automatic renewal is off" in customer and "Next billing 23 May" not in customer

@@ -10,11 +10,10 @@ from django.core.exceptions import ValidationError
 from subscriptions.catalog import offers_for, retention_offers
 from subscriptions.cleverbridge import get_client
 from subscriptions.models import CatalogProduct, ChangeKind, PlanSwitch
-from tests.cast import BACKUP, CLOUDIFY_M, DEACTIVATED, MONTHLY, YEARLY
+from tests.cast import BACKUP, CLOUDIFY_L, CLOUDIFY_M, CLOUDIFY_S, DEACTIVATED, MONTHLY, YEARLY
 from tests.changes.scheduled import commit, quote
 
 BILLING_DATE = datetime(2026, 5, 23, 15, 57, 14, 106747, tzinfo=UTC)
-CLOUDIFY_S, CLOUDIFY_L = 293150, 293170
 NEW = set(ChangeKind.values) - {"increase", "coterm", "addon"}
 
 

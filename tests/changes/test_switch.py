@@ -14,10 +14,9 @@ from subscriptions.formatting import consent_text
 from subscriptions.models import ChangeKind, PlanSwitch, Quote, QuoteState
 from subscriptions.reconcile import reconcile_due
 from subscriptions.services import ChangeNotAllowed
-from tests.cast import CLOUDIFY_M, MONTHLY, YEARLY
+from tests.cast import CLOUDIFY_L, CLOUDIFY_M, MONTHLY, YEARLY, with_plans
 from tests.changes.scheduled import actions, commit, quote
 
-CLOUDIFY_L = 293170
 BILLING_DATE = datetime(2026, 5, 23, 15, 57, 14, 106747, tzinfo=UTC)
 UPDATE = "updatesubscriptionitem"
 
@@ -25,15 +24,7 @@ UPDATE = "updatesubscriptionitem"
 @pytest.fixture
 def scenario(scenario):
     """The cast's vendor data with the dearer monthly plan the demo catalog switches to."""
-    scenario["products"].append(
-        {
-            "id": CLOUDIFY_L,
-            "name": "Cloudify L",
-            "interval": "P1M",
-            "prices": {"USD": [{"from": 1, "unit_gross": "120.00"}, {"from": 11, "unit_gross": "100.00"}]},
-        }
-    )
-    return scenario
+    return with_plans(scenario, CLOUDIFY_L)
 
 
 @pytest.fixture(autouse=True)

@@ -11,16 +11,13 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from subscriptions.models import Quote
-from tests.cast import BACKUP, CLOUDIFY_M, MONTHLY
+from tests.cast import BACKUP, CLOUDIFY_L, CLOUDIFY_M, MONTHLY, with_plans
 from tests.e2e.a11y import check
 from tests.e2e.conftest import session_cookie
 from tests.e2e.journeys import open_subscription
 from tests.vendor import SANDBOX_AUTH
 
 pytestmark = pytest.mark.browser
-
-CLOUDIFY_L = 293170
-CLOUDIFY_S = 293150
 
 
 @dataclass(frozen=True)
@@ -43,10 +40,10 @@ class Words:
 ENGLISH = Words(
     locale="en-US",
     reduced="From 23 May 2026 you have 8 seats.",
-    scheduled_seats="From 23 May 2026: 8 seats of Cloudify M, $640.00 per month",
+    scheduled_seats="From 23 May 2026: 8 seats of Cloudify M, $640.00 per month for these seats",
     switched_later="Your plan changes on 23 May 2026.",
     addon_ends="Cloudify Backup ends on 23 May 2026",
-    reactivated="Cloudify Backup stays part of your subscription.",
+    reactivated="Cloudify Backup is active again.",
     ends_on="Ends on 23 May 2026",
     cancelled="Automatic renewal is off. Your subscription ends on 23 May 2026.",
     resumed="Automatic renewal is on again.",
@@ -56,10 +53,10 @@ ENGLISH = Words(
 GERMAN = Words(
     locale="de-DE",
     reduced="Ab 23. Mai 2026 haben Sie 8 Plätze.",
-    scheduled_seats="Ab 23. Mai 2026: 8 Plätze Cloudify M, 640,00\xa0$ monatlich",
+    scheduled_seats="Ab 23. Mai 2026: 8 Plätze Cloudify M, 640,00\xa0$ monatlich für diese Plätze",
     switched_later="Ihr Tarif wechselt am 23. Mai 2026.",
     addon_ends="Cloudify Backup endet am 23. Mai 2026",
-    reactivated="Cloudify Backup bleibt Teil Ihres Abonnements.",
+    reactivated="Cloudify Backup ist wieder aktiv.",
     ends_on="Endet am 23. Mai 2026",
     cancelled="Die automatische Verlängerung ist aus. Ihr Abonnement endet am 23. Mai 2026.",
     resumed="Die automatische Verlängerung ist wieder an.",
@@ -83,23 +80,7 @@ def page(app, anna, new_context, words) -> Page:
 @pytest.fixture
 def scenario(scenario):
     """The cast's vendor data with Cloudify L, the plan the demo catalog lets Cloudify M switch to."""
-    scenario["products"].append(
-        {
-            "id": CLOUDIFY_S,
-            "name": "Cloudify S",
-            "interval": "P1M",
-            "prices": {"USD": [{"from": 1, "unit_gross": "50.00"}]},
-        }
-    )
-    scenario["products"].append(
-        {
-            "id": CLOUDIFY_L,
-            "name": "Cloudify L",
-            "interval": "P1M",
-            "prices": {"USD": [{"from": 1, "unit_gross": "120.00"}, {"from": 11, "unit_gross": "100.00"}]},
-        }
-    )
-    return scenario
+    return with_plans(scenario)
 
 
 @pytest.fixture

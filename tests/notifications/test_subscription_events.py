@@ -8,7 +8,7 @@ import pytest
 from sandbox.models import NotificationDelivery
 from subscriptions import reads
 from subscriptions.models import ChangeKind, InboundNotification, LedgerEntry, NotificationStatus, QuoteState
-from tests.cast import BACKUP, MONTHLY
+from tests.cast import BACKUP, CLOUDIFY_L, MONTHLY, with_plans
 from tests.changes.flows import commit as web_commit
 from tests.changes.flows import preview
 from tests.changes.scheduled import actions, commit, entry, quote
@@ -163,10 +163,8 @@ def test_money_going_back_for_a_purchase_of_no_change_of_ours_is_kept_for_suppor
 
 
 def test_a_plan_switch_now_is_paid_by_the_paid_order_notification(anna, catalog, vendor, queue, scenario):
-    prices = {"USD": [{"from": 1, "unit_gross": "120.00"}]}
-    scenario["products"].append({"id": 293170, "name": "Cloudify L", "interval": "P1M", "prices": prices})
-    vendor.load(scenario, reset=True)
-    switch = commit(anna, quote(anna, MONTHLY, ChangeKind.SWITCH_NOW, running_no=1, product_id=293170)).quote
+    vendor.load(with_plans(scenario, CLOUDIFY_L), reset=True)
+    switch = commit(anna, quote(anna, MONTHLY, ChangeKind.SWITCH_NOW, running_no=1, product_id=CLOUDIFY_L)).quote
     assert switch.state == QuoteState.COMMITTED and switch.awaiting_confirmation
 
     queue.run()

@@ -7,14 +7,13 @@ from django.utils import translation
 
 from subscriptions.catalog import catalog_changed
 from subscriptions.models import CatalogProduct, PlanSwitch, Quote
-from tests.cast import CLOUDIFY_M, DEACTIVATED, MONTHLY, sign_in
+from tests.cast import CLOUDIFY_L, CLOUDIFY_M, CLOUDIFY_S, DEACTIVATED, MONTHLY, sign_in
 from tests.changes.flows import preview
 from tests.web.test_pages import main_html, text
 
 pytestmark = pytest.mark.django_db
 
 CANCEL = f"/subscriptions/{MONTHLY}/cancel/"
-CLOUDIFY_S, CLOUDIFY_L = 293150, 293170
 
 
 def test_the_subscription_page_links_to_the_cancellation_page(anna_client):

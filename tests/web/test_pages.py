@@ -102,7 +102,7 @@ def test_an_inactive_subscription_says_so_and_offers_no_changes(client, anna):
     page = text(response)
     assert "Deactivated. This subscription has ended and is no longer billed." in page
     assert "This subscription is not active, so it cannot be changed here." in page
-    assert "Renewal Manual" in page
+    assert "Renewal Off" in page
 
 
 def test_pages_have_landmarks_and_one_heading(client, anna):

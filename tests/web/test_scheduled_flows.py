@@ -10,14 +10,13 @@ import pytest
 from django.test import Client
 
 from subscriptions.models import Quote, QuoteState
-from tests.cast import BACKUP, CLOUDIFY_M, MONTHLY
+from tests.cast import BACKUP, CLOUDIFY_L, CLOUDIFY_M, MONTHLY, with_plans
 from tests.changes.flows import HTMX, commit, preview
 from tests.vendor import SANDBOX_AUTH
 from tests.web.test_pages import main_html, text
 
 pytestmark = pytest.mark.django_db
 
-CLOUDIFY_L = 293170
 PAGE = f"/subscriptions/{MONTHLY}/"
 
 
@@ -53,18 +52,20 @@ ENGLISH = Words(
     fewer_offer="Fewer seats of Cloudify M from 23 May 2026",
     fewer_title="Cloudify M: 10 → 8 seats from 23 May 2026",
     fewer_done="From 23 May 2026 you have 8 seats.",
-    fewer_scheduled="From 23 May 2026: 8 seats of Cloudify M, $640.00 per month",
+    fewer_scheduled="From 23 May 2026: 8 seats of Cloudify M, $640.00 per month for these seats",
     nothing_now="Nothing is charged now.",
     confirm=">Confirm<",
     undone="The scheduled change is undone: Cloudify M stays as it is.",
     switch_later_done="Your plan changes on 23 May 2026.",
-    switch_later_scheduled="From 23 May 2026: Cloudify L, 10 seats, $1,200.00 per month",
+    switch_later_scheduled=(
+        "From 23 May 2026: Cloudify L instead of Cloudify M, 10 seats, $1,200.00 per month for these seats"
+    ),
     switch_now_done="Your new plan applies from now on.",
     remove_offer="Remove Cloudify Backup on 23 May 2026",
     remove_scheduled="Cloudify Backup ends on 23 May 2026",
     keep="keep Cloudify Backup",
     reactivate_offer="Reactivate Cloudify Backup",
-    reactivated="Cloudify Backup stays part of your subscription.",
+    reactivated="Cloudify Backup is active again.",
     cancel_title="Cancel: ends on 23 May 2026",
     cancel_ends="The subscription ends on 23 May 2026 and is not billed again.",
     cancelled="Automatic renewal is off. Your subscription ends on 23 May 2026.",
@@ -78,18 +79,20 @@ GERMAN = Words(
     fewer_offer="Weniger Plätze für Cloudify M ab 23. Mai 2026",
     fewer_title="Cloudify M: 10 → 8 Plätze ab 23. Mai 2026",
     fewer_done="Ab 23. Mai 2026 haben Sie 8 Plätze.",
-    fewer_scheduled="Ab 23. Mai 2026: 8 Plätze Cloudify M, 640,00 $ monatlich",
+    fewer_scheduled="Ab 23. Mai 2026: 8 Plätze Cloudify M, 640,00 $ monatlich für diese Plätze",
     nothing_now="Jetzt wird nichts berechnet.",
     confirm=">Bestätigen<",
     undone="Die geplante Änderung ist zurückgenommen: Cloudify M bleibt, wie es ist.",
     switch_later_done="Ihr Tarif wechselt am 23. Mai 2026.",
-    switch_later_scheduled="Ab 23. Mai 2026: Cloudify L, 10 Plätze, 1.200,00 $ monatlich",
+    switch_later_scheduled=(
+        "Ab 23. Mai 2026: Cloudify L statt Cloudify M, 10 Plätze, 1.200,00 $ monatlich für diese Plätze"
+    ),
     switch_now_done="Ihr neuer Tarif gilt ab sofort.",
     remove_offer="Cloudify Backup zum 23. Mai 2026 entfernen",
     remove_scheduled="Cloudify Backup endet am 23. Mai 2026",
     keep="Cloudify Backup behalten",
     reactivate_offer="Cloudify Backup wieder aktivieren",
-    reactivated="Cloudify Backup bleibt Teil Ihres Abonnements.",
+    reactivated="Cloudify Backup ist wieder aktiv.",
     cancel_title="Kündigung: endet am 23. Mai 2026",
     cancel_ends="Das Abonnement endet am 23. Mai 2026 und wird nicht mehr berechnet.",
     cancelled="Die automatische Verlängerung ist aus. Ihr Abonnement endet am 23. Mai 2026.",
@@ -108,15 +111,7 @@ def words(request) -> Words:
 @pytest.fixture
 def scenario(scenario):
     """The cast's vendor data with Cloudify L, the plan the demo catalog lets Cloudify M switch to."""
-    scenario["products"].append(
-        {
-            "id": CLOUDIFY_L,
-            "name": "Cloudify L",
-            "interval": "P1M",
-            "prices": {"USD": [{"from": 1, "unit_gross": "120.00"}, {"from": 11, "unit_gross": "100.00"}]},
-        }
-    )
-    return scenario
+    return with_plans(scenario, CLOUDIFY_L)
 
 
 @pytest.fixture
