@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -62,6 +62,10 @@ COLUMNS = [
     "purchase_id",
     "actor",
     "ip",
+    "product",
+    "new_product",
+    "takes_effect",
+    "reason",
 ]
 
 
@@ -180,7 +184,7 @@ def _row(entry: LedgerEntry) -> list[Any]:
         item = data.get("new_product_id")
     purchase_id = data.get("purchase_id") or (getattr(quote, "purchase_id", None) if quote is not None else None)
     return [
-        entry.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        _moment(entry.created_at),
         entry.action,
         customer.vendor_id if customer is not None else "",
         customer.email if customer is not None else "",
@@ -198,7 +202,15 @@ def _row(entry: LedgerEntry) -> list[Any]:
         purchase_id or "",
         actor,
         entry.ip or "",
+        value("product_name"),
+        value("new_product_name"),
+        _moment(quote.effective_at) if quote is not None and quote.effective_at else "",
+        value("reason_code"),
     ]
+
+
+def _moment(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def ledger_csv(entries: QuerySet[LedgerEntry]) -> str:
@@ -260,7 +272,7 @@ def cancellation_reasons_csv(quotes: QuerySet[Quote]) -> str:
         consent = getattr(quote, "consent", None)
         writer.writerow(
             [
-                quote.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                _moment(quote.created_at),
                 quote.customer.vendor_id,
                 quote.customer.email,
                 f"S{quote.subscription_id}",

@@ -10,9 +10,10 @@ import pytest
 from django.urls import reverse
 
 from subscriptions.exports import COLUMNS
-from subscriptions.models import LedgerEntry, Quote
+from subscriptions.models import ChangeKind, LedgerEntry, Quote
 from tests.admin.otp import verified
-from tests.cast import MONTHLY
+from tests.cast import CLOUDIFY_S, MONTHLY, with_plans
+from tests.changes import scheduled
 from tests.changes.flows import commit, preview
 
 pytestmark = pytest.mark.django_db
@@ -57,6 +58,10 @@ def test_the_date_range_export_has_exactly_the_ledger(agent_client, agent, commi
                 "998877",
                 "customer 159215775",
                 "127.0.0.1",
+                "Cloudify M",
+                "",
+                "",
+                "",
             ]
             for entry in entries
         ],
@@ -85,6 +90,7 @@ def test_staff_actions_appear_with_the_agent_as_actor(agent_client, anna, vendor
         *[""] * 16,
         "agent",
         "127.0.0.1",
+        *[""] * 4,
     ]
 
 
@@ -138,3 +144,24 @@ def test_without_the_permission_there_is_no_export(roleless, django_user_model, 
     assert client.get(reverse("admin:subscriptions_ledger_export"), {"since": day, "until": day}).status_code == 403
     page = client.get(reverse("admin:subscriptions_ledgerentry_changelist"))
     assert page.status_code == 200 and b"export_csv" not in page.content
+
+
+@pytest.fixture
+def scenario(scenario):
+    return with_plans(scenario, CLOUDIFY_S)
+
+
+def test_a_scheduled_change_and_a_cancellation_say_what_when_and_why(agent_client, anna, catalog, vendor):
+    switch = scheduled.quote(anna, MONTHLY, ChangeKind.SWITCH_LATER, running_no=1, product_id=CLOUDIFY_S)
+    scheduled.commit(anna, switch)
+    cancel = scheduled.quote(anna, MONTHLY, ChangeKind.CANCEL, details={"reason_code": "too_expensive"})
+    scheduled.commit(anna, cancel)
+    day = LedgerEntry.objects.latest("sequence").created_at.date().isoformat()
+
+    rows = _rows(agent_client.get(reverse("admin:subscriptions_ledger_export"), {"since": day, "until": day}))
+    by_kind = {row[COLUMNS.index("kind")]: dict(zip(COLUMNS, row, strict=True)) for row in rows[1:]}
+
+    switch, cancel = by_kind["switch_later"], by_kind["cancel"]
+    assert (switch["product"], switch["new_product"]) == ("Cloudify M", "Cloudify S")
+    assert switch["takes_effect"] == cancel["takes_effect"] == "2026-05-23T15:57:14.106747Z"
+    assert cancel["reason"] == "too_expensive"

@@ -74,3 +74,12 @@ def test_keeping_an_add_on_whose_removal_was_scheduled_is_called_keeping(anna, a
 
     assert "Keep Cloudify Backup" in receipt and "Reactivate" not in receipt
     assert "Cloudify Backup stays part of your subscription." in receipt
+
+
+def test_a_quote_that_charges_nothing_names_no_card_and_no_price(anna, anna_client, catalog, vendor):
+    cancel = quote(anna, MONTHLY, ChangeKind.CANCEL)
+
+    page = text(anna_client.get(reverse("subscriptions:quote", args=[cancel.public_id])))
+
+    assert "Valid until" in page
+    assert "Charged to" not in page and "Price valid until" not in page
