@@ -47,6 +47,7 @@ from subscriptions.formatting import CONSENT_TEXT_VERSION, consent_text
 from subscriptions.models import (
     IN_FLIGHT_STATES,
     RENEWAL_KINDS,
+    UNPRICED_KINDS,
     CancelReason,
     ChangeKind,
     Consent,
@@ -518,11 +519,22 @@ def _split(gross: Decimal, *, like: Prices) -> Prices:
     return Prices(gross=gross, net=net, vat=gross - net, currency=like.currency)
 
 
+FREE_NOW_KINDS = (*UNPRICED_KINDS, ChangeKind.REDUCE, ChangeKind.SWITCH_LATER, ChangeKind.UNDO)
+"""The kinds whose consent text says "Nothing is charged now"."""
+
+
 def _price(client: CleverbridgeClient, subscription: Subscription, plan: _Plan, change: Change) -> VendorQuote:
-    """The vendor's preview for a priced change; its read's figures for one it cannot preview."""
-    if change.priced:
-        return client.preview(change)
-    return _read_prices(subscription, plan, change)
+    """The vendor's preview for a priced change; its read's figures for one it cannot preview.
+
+    A kind that charges nothing now is never quoted or sent with a charge now: its consent text would be false.
+    """
+    prices = client.preview(change) if change.priced else _read_prices(subscription, plan, change)
+    if plan.kind in FREE_NOW_KINDS and prices.charge_now.gross != 0:
+        logger.error("S%s: the vendor priced a %s at %s now", subscription.id, plan.kind, prices.charge_now.gross)
+        raise ChangeNotAllowed(
+            _("The billing provider would charge this change now, so it was not made. Please contact us.")
+        )
+    return prices
 
 
 def _change_of(quote: Quote) -> Change:

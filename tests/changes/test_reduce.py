@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal as D
 
 import pytest
 
 from subscriptions import reads
+from subscriptions.cleverbridge import CleverbridgeClient, Prices
 from subscriptions.formatting import consent_text
 from subscriptions.models import CatalogProduct, ChangeKind, QuoteState
 from subscriptions.reconcile import reconcile_due
@@ -153,4 +155,32 @@ def test_an_unknown_outcome_not_applied_fails_after_the_grace(anna, catalog, ven
     reconcile_due(now=datetime(2030, 1, 1, tzinfo=UTC))
     reduced.refresh_from_db()
     assert reduced.state == QuoteState.FAILED
+    assert reads.subscription_fresh(subscription_id=MONTHLY).scheduled_item(1) is None
+
+
+def _charging_now(monkeypatch, amount: str) -> None:
+    """The vendor misbehaving: its preview of a change at the next billing date asks for money now."""
+    real = CleverbridgeClient.preview
+
+    def preview(self, change):
+        answer = real(self, change)
+        charge = Prices(gross=D(amount), net=D(amount), vat=D(0), currency=answer.currency)
+        return replace(answer, charge_now=charge)
+
+    monkeypatch.setattr(CleverbridgeClient, "preview", preview)
+
+
+def test_a_preview_asking_for_money_now_is_never_quoted(anna, catalog, vendor, monkeypatch):
+    _charging_now(monkeypatch, "5.00")
+
+    with pytest.raises(ChangeNotAllowed, match="would charge this change now"):
+        quote(anna, MONTHLY, ChangeKind.REDUCE, running_no=1, quantity=8)
+
+
+def test_a_fresh_preview_asking_for_money_now_is_never_sent(anna, catalog, vendor, monkeypatch):
+    reduce = quote(anna, MONTHLY, ChangeKind.REDUCE, running_no=1, quantity=8)
+    _charging_now(monkeypatch, "5.00")
+
+    assert commit(anna, reduce).quote.state == QuoteState.REJECTED
+    assert vendor.subscription(MONTHLY)["Items"][0]["Quantity"] == 10
     assert reads.subscription_fresh(subscription_id=MONTHLY).scheduled_item(1) is None
