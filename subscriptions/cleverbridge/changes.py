@@ -140,14 +140,14 @@ def _running_nos(value: tuple[int, ...]) -> None:
 
 
 @dataclass(frozen=True)
-class DeactivateItems:
-    """End items at the next billing date: they stay active and billed until then, and are not renewed.
+class _ItemsChange:
+    """A method on a list of items by running number, which the vendor answers only with "OK".
 
-    Not priced: the vendor answers only "OK" (nothing is charged now); what the next billing will be
-    is read from getsubscription.
+    Not priced: there is no preview (nothing is charged now); what the next billing will be is read from
+    getsubscription.
     """
 
-    method: ClassVar[str] = "deactivatesubscriptionitems"
+    method: ClassVar[str]
     priced: ClassVar[bool] = False
     subscription_id: int
     running_nos: tuple[int, ...]
@@ -165,24 +165,17 @@ class DeactivateItems:
 
 
 @dataclass(frozen=True)
-class ReinstateItems:
+class DeactivateItems(_ItemsChange):
+    """End items at the next billing date: they stay active and billed until then, and are not renewed."""
+
+    method: ClassVar[str] = "deactivatesubscriptionitems"
+
+
+@dataclass(frozen=True)
+class ReinstateItems(_ItemsChange):
     """Make deactivated items active again (billed from the next billing date), or undo a scheduled deactivation."""
 
     method: ClassVar[str] = "reinstatesubscriptionitems"
-    priced: ClassVar[bool] = False
-    subscription_id: int
-    running_nos: tuple[int, ...]
-
-    def __post_init__(self) -> None:
-        _running_nos(self.running_nos)
-
-    def request_body(self, *, preview: bool = False) -> dict[str, Any]:
-        """No preview exists for this method: `preview` is ignored."""
-        return {
-            "SubscriptionId": subscription_ref(self.subscription_id),
-            "Items": list(self.running_nos),
-            "GenerateMail": True,
-        }
 
 
 RENEWAL_TYPES = ("Automatic", "Manual")
