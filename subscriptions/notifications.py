@@ -835,6 +835,13 @@ def _money_back(notification: InboundNotification, event: SubscriptionEvent, now
     """A refund or chargeback of a purchase that paid one of our changes: the change goes to support; one of a
     purchase we know nothing of is kept for support as well (unmatched)."""
     quote = Quote.objects.filter(purchase_id=event.purchase_id).first() if event.purchase_id else None
+    if quote is None and _payment_unsettled(event.purchase_id):
+        # The purchase's own payment notification is stored but not matched yet (deliveries come in any order).
+        with transaction.atomic():
+            locked = InboundNotification.objects.select_for_update().get(pk=notification.pk)
+            if locked.status not in PROCESSABLE:
+                return locked.status
+            return _retry_later(locked, f"the payment of purchase {event.purchase_id} is not matched yet", now)
     if quote is None:
         return _settle(
             notification,
@@ -864,6 +871,15 @@ def _money_back(notification: InboundNotification, event: SubscriptionEvent, now
         )
     logger.warning("purchase %s of change %s: %s", event.purchase_id, quote.public_id, event.type)
     return NotificationStatus.PROCESSED
+
+
+def _payment_unsettled(purchase_id: int | None) -> bool:
+    """A paid-order notification of `purchase_id` is stored and still waiting to be matched to a change."""
+    if purchase_id is None:
+        return False
+    return InboundNotification.objects.filter(
+        purchase_id=purchase_id, notification_type=PAID_ORDER, duplicate_of__isnull=True, status__in=PROCESSABLE
+    ).exists()
 
 
 # --- Background work --------------------------------------------------------------------------

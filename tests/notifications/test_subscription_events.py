@@ -3,11 +3,15 @@ change of ours, recorded as not ours, or sending a refunded or charged-back chan
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from sandbox.models import NotificationDelivery
 from subscriptions import reads
 from subscriptions.models import ChangeKind, InboundNotification, LedgerEntry, NotificationStatus, QuoteState
+from subscriptions.notifications import notification_process
 from tests.cast import BACKUP, CLOUDIFY_L, MONTHLY, with_plans
 from tests.changes.flows import commit as web_commit
 from tests.changes.flows import preview
@@ -172,3 +176,24 @@ def test_a_plan_switch_now_is_paid_by_the_paid_order_notification(anna, catalog,
     switch.refresh_from_db()
     assert switch.state == QuoteState.PAID
     assert switch.purchase_id == vendor.purchases(MONTHLY)[0]["PurchaseId"]
+
+
+def test_a_refund_that_overtakes_its_payment_waits_for_it(anna_client, vendor, queue):
+    _, paid = preview(anna_client, MONTHLY, kind="increase", running_no=1, quantity=2)
+    web_commit(anna_client, paid)
+    queue.run(only="deliver_notification")  # the payment notification is stored, not yet matched
+    [payment] = InboundNotification.objects.filter(notification_type="PaidOrderNotification")
+    vendor.money_back(payment.purchase_id)
+    queue.run(only="deliver_notification")
+    [refund] = InboundNotification.objects.filter(notification_type="RefundNotification")
+
+    notification_process(notification_id=refund.pk)  # the refund is looked at first
+    refund.refresh_from_db()
+    assert refund.status == NotificationStatus.PENDING  # not given up as "no change of ours"
+
+    queue.run(now=timezone.now() + timedelta(hours=1))
+
+    paid.refresh_from_db()
+    refund.refresh_from_db()
+    assert (paid.state, paid.needs_support, refund.status) == (QuoteState.PAID, True, NotificationStatus.PROCESSED)
+    assert actions(paid)[-1] == "change.refunded"
