@@ -130,6 +130,31 @@ class _Plan:
 # --- Building and checking a change ------------------------------------------------------------
 
 
+UPDATE_TERMS = {
+    ChangeKind.COTERM: ("Upgrade", False),
+    ChangeKind.SWITCH_NOW: ("Upgrade", False),
+    ChangeKind.REDUCE: ("Downgrade", True),
+    ChangeKind.SWITCH_LATER: ("Downgrade", True),
+    ChangeKind.UNDO: ("Update", True),
+}
+"""The kinds sent with `updatesubscriptionitem`: the UpdateAction each reports, and whether it waits for the next
+billing date (no alignment, nothing charged now) instead of applying now, pro rata."""
+
+
+def _update_item(
+    kind: str, *, subscription_id: int, running_no: int, product_id: int, total_quantity: int
+) -> UpdateItem:
+    action, at_next_billing = UPDATE_TERMS[kind]
+    return UpdateItem(
+        subscription_id=subscription_id,
+        running_no=running_no,
+        product_id=product_id,
+        total_quantity=total_quantity,
+        update_action=action,
+        at_next_billing=at_next_billing,
+    )
+
+
 def change_build(
     *,
     subscription: Subscription,
@@ -154,12 +179,12 @@ def change_build(
         offer = catalog.coterm_offer(subscription, running_no, new_product_id=product_id)
         if offer is None or offer.total_quantity is None or offer.new_product_id is None:
             raise ChangeNotAllowed(_("This offer is not available for this subscription."))
-        return UpdateItem(
+        return _update_item(
+            kind,
             subscription_id=subscription.id,
             running_no=running_no,
             product_id=offer.new_product_id,
             total_quantity=offer.total_quantity,
-            update_action="Upgrade",
         )
     if kind == ChangeKind.ADDON:
         if product_id is None:
@@ -192,45 +217,19 @@ def change_build(
     )
     if offer is None or item is None:
         raise ChangeNotAllowed(_("This change is not available for this item."))
-    if kind == ChangeKind.REDUCE:
-        if not offer.min_quantity <= quantity <= offer.max_quantity:
-            raise ChangeNotAllowed(
-                _("You can keep between %(min)d and %(max)d seats.")
-                % {"min": offer.min_quantity, "max": offer.max_quantity}
-            )
-        return UpdateItem(
-            subscription_id=subscription.id,
-            running_no=running_no,
-            product_id=item.product_id,
-            total_quantity=quantity,
-            update_action="Downgrade",
-            at_next_billing=True,
+    if kind == ChangeKind.REDUCE and not offer.min_quantity <= quantity <= offer.max_quantity:
+        raise ChangeNotAllowed(
+            _("You can keep between %(min)d and %(max)d seats.")
+            % {"min": offer.min_quantity, "max": offer.max_quantity}
         )
-    if kind == ChangeKind.SWITCH_NOW:
-        return UpdateItem(
+    if kind in UPDATE_TERMS:
+        switching = kind in (ChangeKind.SWITCH_NOW, ChangeKind.SWITCH_LATER)
+        return _update_item(
+            kind,
             subscription_id=subscription.id,
             running_no=running_no,
-            product_id=offer.new_product_id,
-            total_quantity=item.quantity,
-            update_action="Upgrade",
-        )
-    if kind == ChangeKind.SWITCH_LATER:
-        return UpdateItem(
-            subscription_id=subscription.id,
-            running_no=running_no,
-            product_id=offer.new_product_id,
-            total_quantity=item.quantity,
-            update_action="Downgrade",
-            at_next_billing=True,
-        )
-    if kind == ChangeKind.UNDO:
-        return UpdateItem(
-            subscription_id=subscription.id,
-            running_no=running_no,
-            product_id=item.product_id,
-            total_quantity=item.quantity,
-            update_action="Update",
-            at_next_billing=True,
+            product_id=offer.new_product_id if switching else item.product_id,
+            total_quantity=quantity if kind == ChangeKind.REDUCE else item.quantity,
         )
     if kind == ChangeKind.REMOVE_ADDON:
         return DeactivateItems(subscription_id=subscription.id, running_nos=(running_no,))
@@ -543,33 +542,13 @@ def _change_of(quote: Quote) -> Change:
         return IncreaseQuantity(
             subscription_id=quote.subscription_id, running_no=quote.running_no, add_quantity=quote.vendor_quantity
         )
-    if quote.kind == ChangeKind.COTERM:
-        return UpdateItem(
+    if quote.kind in UPDATE_TERMS:
+        return _update_item(
+            quote.kind,
             subscription_id=quote.subscription_id,
             running_no=quote.running_no,
             product_id=quote.new_product_id,
             total_quantity=quote.vendor_quantity,
-            update_action="Upgrade",
-        )
-    if quote.kind == ChangeKind.REDUCE:
-        return UpdateItem(
-            subscription_id=quote.subscription_id,
-            running_no=quote.running_no,
-            product_id=quote.new_product_id,
-            total_quantity=quote.vendor_quantity,
-            update_action="Downgrade",
-            at_next_billing=True,
-        )
-    if quote.kind in (ChangeKind.SWITCH_NOW, ChangeKind.SWITCH_LATER, ChangeKind.UNDO):
-        later = quote.kind != ChangeKind.SWITCH_NOW
-        action = {ChangeKind.SWITCH_NOW: "Upgrade", ChangeKind.SWITCH_LATER: "Downgrade"}.get(quote.kind, "Update")
-        return UpdateItem(
-            subscription_id=quote.subscription_id,
-            running_no=quote.running_no,
-            product_id=quote.new_product_id,
-            total_quantity=quote.vendor_quantity,
-            update_action=action,
-            at_next_billing=later,
         )
     if quote.kind == ChangeKind.REMOVE_ADDON:
         return DeactivateItems(subscription_id=quote.subscription_id, running_nos=(quote.running_no,))
